@@ -1,0 +1,250 @@
+"""The shared fit helper: every structkit fit goes through here.
+
+:func:`minimize` runs :func:`lmfit.minimize` on a vectorised residual and
+returns a :class:`FitReport`: values, standard errors, covariance,
+reduced chi-square, information criteria, whether it converged and why not.
+A fit that fails inside scipy (NaN residuals, singular Jacobian) does not
+raise: it comes back with ``converged=False`` and the reason in ``message``.
+Derived quantities get a standard error through :meth:`FitReport.propagate`
+(first-order propagation with the covariance matrix).
+
+Examples
+--------
+>>> import numpy as np, lmfit
+>>> x = np.linspace(0, 1, 50)
+>>> y = 2.0 * x + 1.0
+>>> p = lmfit.Parameters(); _ = p.add("a", 1.0); _ = p.add("b", 0.0)
+>>> rep = minimize(lambda p: p["a"] * x + p["b"] - y, p)
+>>> rep.converged, round(rep.values["a"], 6), round(rep.values["b"], 6)
+(True, 2.0, 1.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from .errors import FitError
+
+__all__ = ["FitReport", "minimize", "make_params", "information_criteria"]
+
+
+def information_criteria(chisqr: float, ndata: int, nvarys: int) -> dict[str, float]:
+    """AIC, BIC and small-sample AICc for a least-squares fit.
+
+    Uses lmfit's definitions (``n ln(chi2/n) + 2k`` and ``n ln(chi2/n) + k ln n``)
+    and ``AICc = AIC + 2k(k+1)/(n-k-1)``.
+
+    Examples
+    --------
+    >>> ic = information_criteria(10.0, 20, 2)
+    >>> round(ic["aicc"] - ic["aic"], 4)
+    0.7059
+    """
+    n, k = int(ndata), int(nvarys)
+    chi = max(float(chisqr), 1e-300)
+    aic = n * np.log(chi / n) + 2 * k
+    bic = n * np.log(chi / n) + np.log(n) * k
+    aicc = aic + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else np.inf)
+    return {"aic": float(aic), "bic": float(bic), "aicc": float(aicc)}
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """What a fit found, and how sure it is.
+
+    ``stderr`` holds a float for every parameter; it is ``nan`` only where
+    the covariance could not be estimated, which ``errorbars`` says.
+    """
+
+    values: Mapping[str, float]
+    stderr: Mapping[str, float]
+    init_values: Mapping[str, float]
+    var_names: tuple[str, ...]
+    covar: np.ndarray | None
+    residual: np.ndarray
+    chisqr: float
+    redchi: float
+    ndata: int
+    nvarys: int
+    nfev: int
+    aic: float
+    bic: float
+    aicc: float
+    converged: bool
+    errorbars: bool
+    message: str
+    method: str
+    at_bounds: tuple[str, ...] = ()
+    params: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        for name in ("values", "stderr", "init_values"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    def propagate(self, func: Callable[[Mapping[str, float]], float], *,
+                  rel_step: float = 1e-6) -> tuple[float, float]:
+        """Value and standard error of ``func(values)`` by first-order propagation.
+
+        The gradient is taken numerically over the varied parameters; parameters
+        defined by expressions are re-evaluated through ``params`` when present.
+
+        Examples
+        --------
+        >>> import lmfit
+        >>> p = lmfit.Parameters(); _ = p.add("a", 2.0)
+        >>> rep = FitReport({"a": 2.0}, {"a": 0.1}, {"a": 1.0}, ("a",), np.array([[0.01]]),
+        ...                 np.zeros(3), 0.0, 0.0, 3, 1, 5, 0, 0, 0, True, True, "", "test")
+        >>> v, s = rep.propagate(lambda v: v["a"] ** 2)
+        >>> round(v, 6), round(s, 6)
+        (4.0, 0.4)
+        """
+        base = dict(self.values)
+        value = float(func(base))
+        if self.covar is None or not self.errorbars:
+            return value, float("nan")
+        grad = np.zeros(len(self.var_names))
+        for i, name in enumerate(self.var_names):
+            h = rel_step * max(abs(base[name]), 1e-12)
+            up, dn = dict(base), dict(base)
+            up[name] += h
+            dn[name] -= h
+            up, dn = self._with_expressions(up), self._with_expressions(dn)
+            grad[i] = (func(up) - func(dn)) / (2 * h)
+        var = float(grad @ self.covar @ grad)
+        return value, float(np.sqrt(var)) if var >= 0 else float("nan")
+
+    def _with_expressions(self, values: dict) -> dict:
+        params = self.params
+        if params is None or not any(p.expr for p in params.values()):
+            return values
+        p = params.copy()
+        for name in self.var_names:
+            p[name].value = values[name]
+        p.update_constraints()
+        return {**values, **{k: float(v.value) for k, v in p.items()}}
+
+    def summary(self) -> str:
+        """A short text report, one parameter per line."""
+        lines = [f"{self.method}: {'converged' if self.converged else 'NOT converged'}"
+                 f" ({self.message}); nfev={self.nfev}, ndata={self.ndata}, "
+                 f"nvarys={self.nvarys}, redchi={self.redchi:.4g}"]
+        for name, value in self.values.items():
+            err = self.stderr.get(name, float("nan"))
+            flag = "  (at bound)" if name in self.at_bounds else ""
+            fixed = "" if name in self.var_names else "  (fixed)"
+            lines.append(f"  {name:>14s} = {value: .6g} +/- {err:.3g}{fixed}{flag}")
+        return "\n".join(lines)
+
+
+def make_params(spec: Mapping[str, Mapping | float]):
+    """Build :class:`lmfit.Parameters` from ``{name: value}`` or ``{name: {value, min, max, vary, expr}}``.
+
+    Raises
+    ------
+    FitError
+        If a starting value lies outside its bounds.
+
+    Examples
+    --------
+    >>> p = make_params({"R1": {"value": 1e3, "min": 0}, "n": 0.9})
+    >>> p["R1"].min, p["n"].value
+    (0, 0.9)
+    """
+    import lmfit
+
+    params = lmfit.Parameters()
+    for name, s in spec.items():
+        if not isinstance(s, Mapping):
+            s = {"value": s}
+        value = s.get("value")
+        lo, hi = s.get("min", -np.inf), s.get("max", np.inf)
+        if s.get("expr") is None and value is not None and not (lo <= value <= hi):
+            raise FitError(f"starting value {name}={value:g} is outside its bounds [{lo:g}, {hi:g}]; "
+                           "change the initial guess or the bounds")
+        params.add(name, value=value, min=lo, max=hi, vary=s.get("vary", True), expr=s.get("expr"))
+    return params
+
+
+_SCIPY_FAILURES = (ValueError, FloatingPointError, ZeroDivisionError, OverflowError,
+                   np.linalg.LinAlgError, TypeError)
+
+
+def minimize(residual: Callable, params, *, args: tuple = (), method: str = "least_squares",
+             max_nfev: int | None = None, context: str = "fit", **fit_kws) -> FitReport:
+    """Minimise ``sum(residual(params, *args)**2)`` with lmfit and report.
+
+    Parameters
+    ----------
+    residual : callable
+        ``residual(params, *args) -> ndarray`` of weighted residuals, vectorised.
+    params : lmfit.Parameters
+        Starting values, bounds and expressions. Not modified.
+    method : str
+        Any lmfit method; ``least_squares`` (trust-region reflective, native
+        bounds) by default.
+    max_nfev : int, optional
+        Evaluation budget; running out of it means ``converged=False``.
+    context : str
+        Names the fit in messages (e.g. the file).
+
+    Returns
+    -------
+    FitReport
+    """
+    import lmfit
+
+    init = {k: float(v.value) for k, v in params.items()}
+    ndata_guess = 0
+    try:
+        result = lmfit.minimize(residual, params.copy(), args=args, method=method,
+                                max_nfev=max_nfev, nan_policy="raise", **fit_kws)
+    except _SCIPY_FAILURES as exc:
+        try:
+            ndata_guess = int(np.size(residual(params, *args)))
+        except Exception:  # noqa: BLE001 - only sizing the failure report
+            ndata_guess = 0
+        names = tuple(k for k, v in params.items() if v.vary and not v.expr)
+        return FitReport(values=init, stderr={k: float("nan") for k in init}, init_values=init,
+                         var_names=names, covar=None, residual=np.zeros(0), chisqr=float("inf"),
+                         redchi=float("inf"), ndata=ndata_guess, nvarys=len(names), nfev=0,
+                         aic=float("inf"), bic=float("inf"), aicc=float("inf"), converged=False,
+                         errorbars=False, message=f"{context}: fit failed ({type(exc).__name__}: {exc})",
+                         method=method, params=params.copy())
+    values = {k: float(v.value) for k, v in result.params.items()}
+    stderr = {k: (float(v.stderr) if v.stderr is not None else float("nan"))
+              for k, v in result.params.items()}
+    for k, v in result.params.items():
+        if not v.vary and not v.expr:
+            stderr[k] = 0.0
+    resid = np.asarray(result.residual, dtype=float)
+    chisqr = float(np.sum(resid ** 2))
+    finite = np.isfinite(chisqr) and all(np.isfinite(v) for v in values.values())
+    at_bounds = []
+    for k, v in result.params.items():
+        if v.vary and not v.expr:
+            span = (abs(v.value) + 1e-12) * 1e-6
+            if (np.isfinite(v.min) and v.value - v.min <= span) or \
+               (np.isfinite(v.max) and v.max - v.value <= span):
+                at_bounds.append(k)
+    success = bool(result.success) and finite
+    msg = str(getattr(result, "message", "") or "")
+    if not finite:
+        msg = "non-finite parameters or residuals; " + msg
+    if not result.errorbars:
+        msg += "; standard errors could not be estimated (singular covariance)"
+    if at_bounds:
+        msg += "; at a bound: " + ", ".join(at_bounds)
+    ic = information_criteria(chisqr, result.ndata, result.nvarys)
+    dof = max(result.ndata - result.nvarys, 1)
+    return FitReport(values=values, stderr=stderr, init_values=init,
+                     var_names=tuple(result.var_names),
+                     covar=None if result.covar is None else np.array(result.covar),
+                     residual=resid, chisqr=chisqr, redchi=chisqr / dof, ndata=int(result.ndata),
+                     nvarys=int(result.nvarys), nfev=int(result.nfev), aic=ic["aic"], bic=ic["bic"],
+                     aicc=ic["aicc"], converged=success, errorbars=bool(result.errorbars),
+                     message=f"{context}: {msg.strip('; ')}", method=method,
+                     at_bounds=tuple(at_bounds), params=result.params)
