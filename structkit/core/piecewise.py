@@ -176,8 +176,14 @@ def _fit_k(u, y, w, k, min_points, context):
         for j in range(1, k):
             s = s + beta[1 + j]
             spec[slopes[j]] = s
+        # each breakpoint may move one point further only where the segment it
+        # takes the point from keeps at least min_points
+        edges = [-1, *[int(i) for i in idx], n - 1]
         for j, (bj, ij) in enumerate(zip(b, idx)):
-            lo_i, hi_i = max(int(ij) - 1, 0), min(int(ij) + 2, n - 1)
+            ij = int(ij)
+            left, right = ij - edges[j], edges[j + 2] - ij
+            lo_i = ij - 1 if left > min_points and ij >= 1 else ij
+            hi_i = ij + 2 if right > min_points and ij + 2 <= n - 1 else ij + 1
             spec[bps[j]] = {"value": float(bj), "min": float(u[lo_i]), "max": float(u[hi_i])}
     params = make_params(spec)
 
@@ -188,9 +194,19 @@ def _fit_k(u, y, w, k, min_points, context):
     return minimize(residual, params, context=f"{context} ({k} segment{'s' * (k > 1)})")
 
 
+def _changes_significant(rep: FitReport, k: int, min_sigma: float) -> bool:
+    if not rep.errorbars:
+        return False
+    for j in range(1, k):
+        d, e = rep.propagate(lambda v, j=j: v[f"s{j}"] - v[f"s{j - 1}"])
+        if not (np.isfinite(e) and abs(d) > min_sigma * e):
+            return False
+    return True
+
+
 def fit_piecewise_linear(x, y, *, sigma=None, n_segments: int | str = "auto", max_segments: int = 4,
-                         min_points: int = 3, criterion: str = "bic", context: str = "piecewise fit"
-                         ) -> PiecewiseFit:
+                         min_points: int = 3, criterion: str = "bic", min_sigma: float = 2.0,
+                         context: str = "piecewise fit") -> PiecewiseFit:
     """Fit a continuous piecewise-linear function, choosing the number of segments.
 
     Parameters
@@ -207,6 +223,9 @@ def fit_piecewise_linear(x, y, *, sigma=None, n_segments: int | str = "auto", ma
         Fewest data points a segment may hold (default 3).
     criterion : {"bic", "aicc"}
         Model-selection criterion.
+    min_sigma : float
+        In ``"auto"`` mode a model is kept only if every slope change at a
+        breakpoint exceeds ``min_sigma`` standard errors (default 2).
     context : str
         Names the data in messages.
 
@@ -262,6 +281,8 @@ def fit_piecewise_linear(x, y, *, sigma=None, n_segments: int | str = "auto", ma
         fits[k] = rep
         ic = information_criteria(rep.chisqr, rep.ndata, rep.nvarys)
         scores[k] = ic[criterion]
+        if n_segments == "auto" and k > 1 and not _changes_significant(rep, k, min_sigma):
+            scores[k] = float("inf")    # a regime whose slope is not distinguishable is not a regime
     if not fits:
         raise FitError(f"{context}: no piecewise model could be fitted to {x.size} points")
     best = min(scores, key=lambda k: (scores[k], k))

@@ -1,0 +1,111 @@
+"""Figures for the conductivity module. Each function takes a Result and ``ax=None`` and returns the Figure.
+
+matplotlib is imported here only; nothing calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["plot_eis", "plot_arrhenius", "plot_eis_series"]
+
+
+def _axes(ax, ncols=1, figsize=(5.5, 4.2)):
+    import matplotlib.pyplot as plt
+    if ax is None:
+        fig, ax = plt.subplots(1, ncols, figsize=figsize, constrained_layout=True)
+        return fig, ax
+    return ax.figure, ax
+
+
+def plot_eis(result, *, kind: str = "nyquist", ax=None):
+    """Nyquist (``-Z''`` vs ``Z'``), Bode (|Z| and phase) or σ'(f) of a fitted spectrum.
+
+    The data are dots, the fitted circuit a line; the bulk arc's apex and,
+    for the spike-intercept method, the intercept are marked.
+    """
+    fit = result.fit
+    f, z, zm = fit.frequency_Hz, fit.z_ohm, fit.z_model_ohm
+    title = f"{result.sample or result.source} " + (
+        f"{result.temperature_K:.1f} K" if result.temperature_K else "")
+    if kind == "nyquist":
+        fig, ax = _axes(ax)
+        ax.plot(z.real, -z.imag, "o", ms=3.5, label="data")
+        ax.plot(zm.real, -zm.imag, "-", lw=1.4, label=f"fit {fit.circuit}")
+        if result.method == "spike_intercept":
+            ax.axvline(result.r_bulk_ohm, color="C3", ls="--", lw=1,
+                       label=f"spike intercept R = {result.r_bulk_ohm:.4g} ohm")
+        ax.set_xlabel("Z' (ohm)")
+        ax.set_ylabel("-Z'' (ohm)")
+        ax.set_aspect("equal", adjustable="datalim")
+    elif kind == "bode":
+        fig, ax = _axes(ax)
+        ax.loglog(f, np.abs(z), "o", ms=3, label="|Z| data")
+        ax.loglog(f, np.abs(zm), "-", lw=1.2, label="|Z| fit")
+        ax.set_xlabel("frequency (Hz)")
+        ax.set_ylabel("|Z| (ohm)")
+        ax2 = ax.twinx()
+        ax2.semilogx(f, np.degrees(np.angle(z)), "s", ms=2.5, color="C2", label="phase data")
+        ax2.semilogx(f, np.degrees(np.angle(zm)), "-", lw=1, color="C3", label="phase fit")
+        ax2.set_ylabel("phase (deg)")
+    elif kind == "conductivity":
+        if result.area_cm2 is None:
+            from ..core.errors import ConfigError
+            raise ConfigError("a sigma'(f) plot needs the pellet geometry (thickness_cm and diameter_cm/area_cm2)")
+        fig, ax = _axes(ax)
+        k = result.thickness_cm / result.area_cm2
+        ax.loglog(f, (k / z).real, "o", ms=3, label="sigma' data")
+        ax.loglog(f, (k / zm).real, "-", lw=1.2, label="sigma' fit")
+        if result.sigma_S_per_cm:
+            ax.axhline(result.sigma_S_per_cm, color="C3", ls="--", lw=1,
+                       label=f"sigma_bulk = {result.sigma_S_per_cm:.3e} S/cm")
+        ax.set_xlabel("frequency (Hz)")
+        ax.set_ylabel("sigma' (S/cm)")
+    else:
+        from ..core.errors import ConfigError
+        raise ConfigError(f"kind must be 'nyquist', 'bode' or 'conductivity', got {kind!r}")
+    ax.set_title(title.strip(), fontsize=10)
+    ax.legend(fontsize=7, loc="best")
+    return fig
+
+
+def plot_arrhenius(result, *, ax=None):
+    """ln(σT) (or ln σ) against 1000/T with each regime shaded and its Ea labelled."""
+    fig, ax = _axes(ax)
+    t = result.temperature_K
+    y = np.log(result.sigma_S_per_cm * t) if result.form == "sigmaT" else np.log(result.sigma_S_per_cm)
+    x = 1000.0 / t
+    if result.sigma_stderr_S_per_cm is not None:
+        ax.errorbar(x, y, yerr=result.sigma_stderr_S_per_cm / result.sigma_S_per_cm, fmt="o", ms=4,
+                    label="data")
+    else:
+        ax.plot(x, y, "o", ms=4, label="data")
+    colors = ["#e8f0fb", "#fbeee6", "#eaf7ea", "#f6eaf7"]
+    for r in result.regimes:
+        ax.axvspan(1000.0 / r.t_max_K, 1000.0 / r.t_min_K, color=colors[(r.index - 1) % 4], zorder=0)
+        tt = np.linspace(r.t_min_K, r.t_max_K, 50)
+        yy = result.piecewise.predict(1.0 / tt)
+        ax.plot(1000.0 / tt, yy, "-", lw=1.6,
+                label=f"regime {r.index}: Ea = {r.ea_eV:.3f} ± {r.ea_stderr_eV:.3f} eV")
+    for b, e in zip(result.breakpoints_K, result.breakpoints_stderr_K):
+        ax.axvline(1000.0 / b, color="0.4", ls=":", lw=1)
+        ax.text(1000.0 / b, ax.get_ylim()[1], f" {b:.0f}±{e:.0f} K", rotation=90, va="top", fontsize=7)
+    ax.set_xlabel("1000/T (1/K)")
+    ax.set_ylabel("ln(sigma T / (S K cm^-1))" if result.form == "sigmaT" else "ln(sigma / (S cm^-1))")
+    ax.set_title(f"{result.sample or 'Arrhenius'} ({result.form} form)", fontsize=10)
+    ax.legend(fontsize=7, loc="best")
+    return fig
+
+
+def plot_eis_series(results, *, ax=None):
+    """Nyquist plots of a temperature series on one axis, each normalised to its own R_bulk."""
+    fig, ax = _axes(ax)
+    for r in sorted(results, key=lambda r: r.temperature_K or 0.0):
+        z = r.fit.z_ohm / r.r_bulk_ohm
+        ax.plot(z.real, -z.imag, ".-", ms=2, lw=0.7, label=f"{r.temperature_K:.0f} K")
+    ax.set_xlabel("Z' / R_bulk")
+    ax.set_ylabel("-Z'' / R_bulk")
+    ax.set_xlim(0, 3)
+    ax.set_ylim(0, 2)
+    ax.legend(fontsize=6, ncol=2)
+    return fig
