@@ -19,6 +19,36 @@ from .eis import (
     initial_guess,
     sigma_from_resistance,
 )
+from .nmr import (
+    GYROMAGNETIC_MHZ_PER_T,
+    BPPResult,
+    FlankResult,
+    LarmorCheck,
+    T1Result,
+    bpp_rate,
+    check_larmor,
+    fit_bpp,
+    fit_flank,
+    fit_t1_recovery,
+    larmor_frequency_MHz,
+)
+from .relaxation import (
+    CouplingReport,
+    JonscherResult,
+    ModulusKWWResult,
+    PlateauResult,
+    PowerLawResult,
+    complex_conductivity,
+    coupling_report,
+    electric_modulus,
+    fit_jonscher,
+    fit_modulus_kww,
+    kww_modulus_bergman,
+    permittivity,
+    phillips_beta,
+    power_law_slope,
+    sigma_dc_plateau,
+)
 from .synthetic import blocking_pellet_impedance, piecewise_arrhenius_sigma, simulate_spectrum
 
 __all__ = [
@@ -26,5 +56,10 @@ __all__ = [
     "CircuitFit", "Arc", "EISResult", "fit_circuit", "initial_guess", "fit_eis", "fit_eis_series",
     "cpe_capacitance", "classify_capacitance", "sigma_from_resistance",
     "Regime", "ArrheniusResult", "fit_arrhenius", "VTFResult", "fit_vtf", "two_point_ea",
+    "complex_conductivity", "electric_modulus", "permittivity", "sigma_dc_plateau", "PlateauResult",
+    "fit_jonscher", "JonscherResult", "fit_modulus_kww", "ModulusKWWResult", "kww_modulus_bergman",
+    "power_law_slope", "PowerLawResult", "coupling_report", "CouplingReport", "phillips_beta",
+    "fit_t1_recovery", "T1Result", "fit_bpp", "BPPResult", "fit_flank", "FlankResult", "bpp_rate",
+    "larmor_frequency_MHz", "check_larmor", "LarmorCheck", "GYROMAGNETIC_MHZ_PER_T",
     "piecewise_arrhenius_sigma", "blocking_pellet_impedance", "simulate_spectrum",
 ]

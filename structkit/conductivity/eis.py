@@ -632,6 +632,8 @@ class EISResult:
     @property
     def capacitance_F(self) -> float:
         """Capacitance of the bulk arc (NaN if the bulk came from the spike intercept)."""
+        if self.method == "spike_intercept":
+            return float("nan")
         for a in self.arcs:
             if a.resistor == self.bulk:
                 return a.capacitance_F
@@ -672,6 +674,8 @@ class EISResult:
             rows.append(DescriptorRow(name="sigma_total_S_per_cm", value=self.sigma_total_S_per_cm,
                                       stderr=self.sigma_total_stderr_S_per_cm, unit="S/cm", **base))
         for a in self.arcs:
+            if self.method == "spike_intercept" and a.resistor == self.bulk:
+                continue            # the arc is outside the window: its capacitance is not measured
             rows.append(DescriptorRow(name=f"capacitance_{a.resistor}_F", value=a.capacitance_F,
                                       stderr=a.capacitance_stderr_F, unit="F", **base))
         return rows

@@ -94,7 +94,8 @@ class DescriptorTable:
         for col in ("value", "stderr"):
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
         for col in ("sample", "technique", "name", "unit", "source", "method"):
-            frame[col] = frame[col].fillna("").astype(str)
+            text = frame[col].astype(object)
+            frame[col] = text.where(text.notna(), "").astype(str)
         self._frame = frame[_ordered_columns(frame.columns)].reset_index(drop=True)
 
     # -- construction ----------------------------------------------------

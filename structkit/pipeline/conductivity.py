@@ -1,0 +1,204 @@
+"""The conductivity technique in ``structkit run``: one impedance spectrum per task, Arrhenius per sample.
+
+TOML table ``[conductivity]``::
+
+    [conductivity]
+    inputs = ["eis/*.txt"]
+    thickness_cm = 0.1
+    diameter_cm = 0.5            # or area_cm2
+    circuit = "p(R1,CPE1)-CPE2"  # optional
+    weighting = "modulus"        # optional
+    bulk = "R1"                  # optional: the bulk resistor's label
+    f_min_Hz = 1.0               # optional frequency window
+    f_max_Hz = 1e7
+    figures = true
+    [conductivity.arrhenius]
+    regimes = "auto"             # or 1..4
+    form = "sigmaT"              # or "sigma"
+    criterion = "bic"            # or "aicc"
+    quantity = "bulk"            # or "total" (R of all arcs)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.errors import ConfigError, DataError
+from .adapters import (
+    SummaryResult,
+    TaskResult,
+    TechniqueAdapter,
+    atomic_savefig,
+    check_keys,
+    positive_number,
+    register_adapter,
+)
+
+__all__ = ["ConductivityAdapter", "summarise_sigma_table"]
+
+_KEYS = ("thickness_cm", "diameter_cm", "area_cm2", "circuit", "weighting", "bulk", "f_min_Hz",
+         "f_max_Hz", "figures", "arrhenius", "sample")
+_ARRHENIUS_KEYS = ("regimes", "form", "criterion", "quantity")
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(text)) or "sample"
+
+
+def summarise_sigma_table(frame, *, regimes="auto", form="sigmaT", criterion="bic", quantity="bulk",
+                          figure_dir: Path | None = None, figure_prefix: str = ""):
+    """Arrhenius fits per sample of a σ table (the rows :meth:`EISResult.to_row` makes).
+
+    Returns ``(regime_table, breakpoint_table, descriptors, figures, messages, sigma_series)``;
+    a sample whose fit fails is reported in ``messages`` and skipped.
+    """
+    import pandas as pd
+
+    from ..conductivity.arrhenius import fit_arrhenius
+
+    col = "sigma_S_per_cm" if quantity == "bulk" else "sigma_total_S_per_cm"
+    ecol = "sigma_stderr_S_per_cm" if quantity == "bulk" else "sigma_total_stderr_S_per_cm"
+    regs, bps, descs, figs, msgs, series = [], [], [], [], [], []
+    if frame.empty or "temperature_K" not in frame.columns or col not in frame.columns:
+        return (pd.DataFrame(), pd.DataFrame(), descs, figs,
+                ["no spectra with a temperature and a conductivity: no Arrhenius fit"], pd.DataFrame())
+    frame = frame.copy()
+    frame["sample"] = frame["sample"].fillna("").astype(str)
+    for sample, g in frame.groupby("sample", sort=True):
+        g = g[g["temperature_K"].notna() & g[col].notna()]
+        if "converged" in g.columns:
+            bad = g[~g["converged"].astype(bool)]
+            for f in bad.get("file", []):
+                msgs.append(f"{f}: fit did not converge; left out of the Arrhenius fit of {sample!r}")
+            g = g[g["converged"].astype(bool)]
+        g = g.groupby("temperature_K", as_index=False).agg({col: "mean", ecol: "mean"})
+        series.append(pd.DataFrame({"sample": sample, "temperature_K": g["temperature_K"],
+                                    "sigma_S_per_cm": g[col], "sigma_stderr_S_per_cm": g[ecol]}))
+        if len(g) < 3:
+            msgs.append(f"sample {sample!r}: {len(g)} temperature(s); an Arrhenius fit needs 3")
+            continue
+        try:
+            res = fit_arrhenius(g["temperature_K"].to_numpy(), g[col].to_numpy(), g[ecol].to_numpy(),
+                                form=form, regimes=regimes, criterion=criterion, sample=sample)
+        except (DataError, ConfigError) as exc:
+            msgs.append(f"sample {sample!r}: Arrhenius fit failed: {exc}")
+            continue
+        regs.append(res.to_frame().assign(quantity=quantity))
+        bps.append(res.breakpoints_frame())
+        descs.extend(res.descriptors())
+        if not res.converged:
+            msgs.append(f"sample {sample!r}: Arrhenius fit did not converge: {res.message}")
+        if figure_dir is not None:
+            fig = res.plot()
+            path = Path(figure_dir) / f"{figure_prefix}arrhenius_{_slug(sample)}.png"
+            atomic_savefig(fig, path)
+            import matplotlib.pyplot as plt
+            plt.close(fig)
+            figs.append(str(path))
+    regime_table = pd.concat(regs, ignore_index=True) if regs else pd.DataFrame()
+    bp_table = pd.concat(bps, ignore_index=True) if bps else pd.DataFrame(
+        columns=["sample", "between_regimes", "breakpoint_K", "breakpoint_stderr_K"])
+    sigma_series = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
+    return regime_table, bp_table, descs, figs, msgs, sigma_series
+
+
+class ConductivityAdapter(TechniqueAdapter):
+    """Impedance spectrum -> EISResult (per file); σ(T) -> Arrhenius (per sample)."""
+
+    name = "conductivity"
+    table_name = "sigma"
+    version = "1"
+
+    def validate(self, settings: dict, *, where: str) -> dict:
+        from ..conductivity.circuits import parse_circuit
+        from ..conductivity.eis import DEFAULT_CIRCUIT
+
+        check_keys(settings, _KEYS, where=where)
+        out: dict = {"thickness_cm": positive_number(settings, "thickness_cm", where=where, required=True)}
+        has_d, has_a = "diameter_cm" in settings, "area_cm2" in settings
+        if has_d == has_a:
+            raise ConfigError(f"{where}: give exactly one of diameter_cm or area_cm2 (the electrode area)")
+        key = "diameter_cm" if has_d else "area_cm2"
+        out[key] = positive_number(settings, key, where=where, required=True)
+        circuit = settings.get("circuit", DEFAULT_CIRCUIT)
+        try:
+            out["circuit"] = parse_circuit(circuit).text
+        except ConfigError as exc:
+            raise ConfigError(f"{where} circuit: {exc.message}") from None
+        weighting = settings.get("weighting", "modulus")
+        if weighting not in ("modulus", "unit", "proportional"):
+            raise ConfigError(f"{where} weighting: must be modulus, unit or proportional, got {weighting!r}")
+        out["weighting"] = weighting
+        if "bulk" in settings:
+            if settings["bulk"] not in parse_circuit(out["circuit"]).param_names:
+                raise ConfigError(f"{where} bulk: {settings['bulk']!r} is not a resistor of {out['circuit']!r}")
+            out["bulk"] = str(settings["bulk"])
+        for k in ("f_min_Hz", "f_max_Hz"):
+            if k in settings:
+                out[k] = positive_number(settings, k, where=where, required=True)
+        if "sample" in settings:
+            out["sample"] = str(settings["sample"])
+        out["figures"] = bool(settings.get("figures", True))
+        arr = settings.get("arrhenius", {})
+        if not isinstance(arr, dict):
+            raise ConfigError(f"{where} arrhenius: must be a table, e.g. [conductivity.arrhenius]")
+        check_keys(arr, _ARRHENIUS_KEYS, where=f"{where}.arrhenius")
+        regimes = arr.get("regimes", "auto")
+        if regimes != "auto" and not (isinstance(regimes, int) and 1 <= regimes <= 4):
+            raise ConfigError(f"{where}.arrhenius regimes: must be \"auto\" or 1-4, got {regimes!r}")
+        form = arr.get("form", "sigmaT")
+        if form not in ("sigmaT", "sigma"):
+            raise ConfigError(f"{where}.arrhenius form: must be \"sigmaT\" or \"sigma\", got {form!r}")
+        criterion = arr.get("criterion", "bic")
+        if criterion not in ("bic", "aicc"):
+            raise ConfigError(f"{where}.arrhenius criterion: must be \"bic\" or \"aicc\", got {criterion!r}")
+        quantity = arr.get("quantity", "bulk")
+        if quantity not in ("bulk", "total"):
+            raise ConfigError(f"{where}.arrhenius quantity: must be \"bulk\" or \"total\", got {quantity!r}")
+        out["arrhenius"] = {"regimes": regimes, "form": form, "criterion": criterion, "quantity": quantity}
+        return out
+
+    def process(self, path: Path, settings: dict, figure_dir: Path) -> TaskResult:
+        from ..conductivity.eis import fit_eis
+        from ..io import read
+
+        hints = {"sample": settings["sample"]} if "sample" in settings else {}
+        m = read(path, **hints)
+        kw = {k: settings[k] for k in ("thickness_cm", "diameter_cm", "area_cm2", "circuit", "weighting",
+                                       "bulk", "f_min_Hz", "f_max_Hz") if k in settings}
+        res = fit_eis(m, **kw)
+        msgs = [] if res.message == "ok" else [f"{Path(path).name}: {res.message}"]
+        if m.temperature_K is None:
+            msgs.append(f"{Path(path).name}: no temperature found (file name, header or sidecar); "
+                        "left out of the Arrhenius fit")
+        figs = []
+        if settings.get("figures", True):
+            import matplotlib.pyplot as plt
+            for kind in ("nyquist", "conductivity"):
+                fig = res.plot(kind=kind)
+                out = Path(figure_dir) / f"{_slug(Path(path).stem)}_{kind}.png"
+                atomic_savefig(fig, out)
+                plt.close(fig)
+                figs.append(str(out))
+        row = res.to_row()
+        row["file"] = str(path)
+        return TaskResult(rows=[row], descriptors=res.descriptors(), figures=figs, messages=msgs)
+
+    def summarise(self, results, settings: dict, out_dir: Path) -> SummaryResult:
+        import pandas as pd
+
+        rows = [r for res in results for r in res.rows]
+        frame = pd.DataFrame(rows)
+        a = settings.get("arrhenius", {})
+        fig_dir = Path(out_dir) / "figures" / "conductivity" if settings.get("figures", True) else None
+        regs, bps, descs, figs, msgs, series = summarise_sigma_table(
+            frame, regimes=a.get("regimes", "auto"), form=a.get("form", "sigmaT"),
+            criterion=a.get("criterion", "bic"), quantity=a.get("quantity", "bulk"), figure_dir=fig_dir)
+        figs = [str(Path(f).relative_to(out_dir)) if Path(f).is_absolute() else f for f in figs]
+        conductivity = series if len(series) else None
+        return SummaryResult(tables={"arrhenius": regs, "breakpoints": bps}, descriptors=descs,
+                             figures=figs, conductivity=conductivity, messages=msgs)
+
+
+register_adapter(ConductivityAdapter())
+
