@@ -5,7 +5,9 @@ with ``descriptors()``, ``to_frame()`` and ``plot()``.
 """
 
 from .arrhenius import ArrheniusResult, Regime, VTFResult, fit_arrhenius, fit_vtf, two_point_ea
+from .bpp import BPPResult, FlankResult, bpp_rate, fit_bpp, fit_flank
 from .circuits import Circuit, parse_circuit
+from .dispersion import JonscherResult, PowerLawResult, fit_jonscher, power_law_slope
 from .eis import (
     DEFAULT_CIRCUIT,
     Arc,
@@ -19,36 +21,23 @@ from .eis import (
     initial_guess,
     sigma_from_resistance,
 )
+from .kww import (
+    CouplingReport,
+    ModulusKWWResult,
+    coupling_report,
+    fit_modulus_kww,
+    kww_modulus_bergman,
+    phillips_beta,
+)
 from .nmr import (
     GYROMAGNETIC_MHZ_PER_T,
-    BPPResult,
-    FlankResult,
     LarmorCheck,
     T1Result,
-    bpp_rate,
     check_larmor,
-    fit_bpp,
-    fit_flank,
     fit_t1_recovery,
     larmor_frequency_MHz,
 )
-from .relaxation import (
-    CouplingReport,
-    JonscherResult,
-    ModulusKWWResult,
-    PlateauResult,
-    PowerLawResult,
-    complex_conductivity,
-    coupling_report,
-    electric_modulus,
-    fit_jonscher,
-    fit_modulus_kww,
-    kww_modulus_bergman,
-    permittivity,
-    phillips_beta,
-    power_law_slope,
-    sigma_dc_plateau,
-)
+from .relaxation import PlateauResult, complex_conductivity, electric_modulus, permittivity, sigma_dc_plateau
 from .synthetic import blocking_pellet_impedance, piecewise_arrhenius_sigma, simulate_spectrum
 
 __all__ = [

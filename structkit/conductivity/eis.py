@@ -810,7 +810,14 @@ def fit_eis(measurement: Measurement, *, circuit: str = DEFAULT_CIRCUIT, thickne
     bulk_arc = next((a for a in arcs if a.resistor == bulk_label), None)
     above = bulk_arc is not None and bulk_arc.f_apex_Hz > f[-1]
     resolved = np.isfinite(r_b_err) and r_b_err < _RESOLVED_REL * r_b
-    if above and resolved and bulk_arc.f_apex_Hz <= _SPIKE_DECADES * f[-1]:
+    # the intercept is that of the electrode spike only if no other arc sits between
+    other_arc = any(a.resistor != bulk_label and a.assignment != "electrode" and a.in_window
+                    for a in arcs)
+    if above and other_arc:
+        messages.append(f"bulk arc apex at {bulk_arc.f_apex_Hz:.3g} Hz is above the highest measured "
+                        f"frequency {f[-1]:.3g} Hz; R_bulk from the circuit fit (another arc follows "
+                        "it, so there is no spike intercept to use)")
+    elif above and resolved and bulk_arc.f_apex_Hz <= _SPIKE_DECADES * f[-1]:
         messages.append(f"bulk arc apex at {bulk_arc.f_apex_Hz:.3g} Hz is above the highest measured "
                         f"frequency {f[-1]:.3g} Hz; R_bulk from the arc's visible low-frequency side")
     elif spike_fallback and above:

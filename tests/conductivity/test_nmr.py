@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose
 
 from structkit.core.descriptors import DescriptorTable
 from structkit.core.errors import ConfigError, DataError, FitError, StructkitError
-from structkit.conductivity.nmr import (
+from structkit.conductivity import (
     BPPResult,
     T1Result,
     bpp_rate,

@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 
 from structkit.core.descriptors import DescriptorTable
 from structkit.core.errors import ConfigError, DataError, FitError, StructkitError
-from structkit.conductivity.relaxation import (
+from structkit.conductivity import (
     CouplingReport,
     JonscherResult,
     ModulusKWWResult,
