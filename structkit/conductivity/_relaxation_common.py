@@ -9,7 +9,7 @@ local log-log slope / plateau search used by :mod:`.relaxation`,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
+from ..core.frozen import FrozenMap
 from typing import Any
 
 import numpy as np
@@ -64,8 +64,8 @@ class _ResultRows:
         return f"<p>{type(self).__name__}: {self._method()}</p>" + self.to_frame().to_html(index=False)
 
 
-def _freeze(mapping) -> MappingProxyType:
-    return MappingProxyType(dict(mapping or {}))
+def _freeze(mapping) -> FrozenMap:
+    return FrozenMap(dict(mapping or {}))
 
 
 def _pm(value: float, err: float, fmt: str = ".4g") -> str:

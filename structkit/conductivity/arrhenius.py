@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from ..core.frozen import FrozenMap
 
 import numpy as np
 
@@ -105,7 +105,7 @@ class ArrheniusResult:
     source: str = ""
 
     def __post_init__(self):
-        object.__setattr__(self, "scores", MappingProxyType(dict(self.scores)))
+        object.__setattr__(self, "scores", FrozenMap(dict(self.scores)))
 
     @property
     def n_regimes(self) -> int:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from ..core.frozen import FrozenMap
 
 import numpy as np
 
@@ -158,8 +158,8 @@ class CircuitFit:
     start: str = "data"
 
     def __post_init__(self):
-        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
-        object.__setattr__(self, "stderr", MappingProxyType(dict(self.stderr)))
+        object.__setattr__(self, "values", FrozenMap(dict(self.values)))
+        object.__setattr__(self, "stderr", FrozenMap(dict(self.stderr)))
 
     @property
     def converged(self) -> bool:
@@ -622,7 +622,7 @@ class EISResult:
     spike_fit: CircuitFit | None = None
 
     def __post_init__(self):
-        object.__setattr__(self, "conditions", MappingProxyType(dict(self.conditions)))
+        object.__setattr__(self, "conditions", FrozenMap(dict(self.conditions)))
 
     @property
     def temperature_K(self) -> float | None:

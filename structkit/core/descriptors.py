@@ -24,7 +24,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
+from .frozen import FrozenMap
 from typing import Any
 
 import numpy as np
@@ -56,7 +56,7 @@ class DescriptorRow:
     method: str = ""
 
     def __post_init__(self):
-        object.__setattr__(self, "conditions", MappingProxyType(dict(self.conditions)))
+        object.__setattr__(self, "conditions", FrozenMap(dict(self.conditions)))
         object.__setattr__(self, "value", float(self.value))
         object.__setattr__(self, "stderr", float("nan") if self.stderr is None else float(self.stderr))
 
@@ -194,7 +194,7 @@ class DescriptorTable:
         pd = _pd()
         path = Path(path)
         try:
-            frame = pd.read_csv(path, keep_default_na=True, dtype={"sample": str})
+            frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"sample": str})
         except FileNotFoundError:
             raise ReadError("file not found", path=path) from None
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -214,7 +214,10 @@ class DescriptorTable:
             raise ReadError("file not found", path=path) from None
         except Exception as exc:  # noqa: BLE001 - pyarrow raises many types
             raise ReadError(f"not a readable Parquet file ({exc})", path=path) from None
-        return cls(frame)
+        try:
+            return cls(frame)
+        except DataError as exc:
+            raise ReadError(exc.message, path=path) from None
 
     def join_conductivity(self, conductivity, **kwargs):
         """See :func:`join_conductivity`."""
@@ -251,7 +254,7 @@ def _conductivity_frame(conductivity):
     if isinstance(conductivity, (str, os.PathLike)):
         path = Path(conductivity)
         try:
-            conductivity = pd.read_csv(path)
+            conductivity = pd.read_csv(path, dtype={"sample": str}, keep_default_na=False, na_values=[""])
         except FileNotFoundError:
             raise ReadError("conductivity table not found", path=path) from None
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

@@ -43,21 +43,24 @@ class StructkitError(Exception):
 
     def __init__(self, message: str, *, path: str | PathLike | None = None,
                  line: int | None = None):
+        path = None if path is None else str(path)
+        # initialise the base first: ImportError.__init__ would reset a .path set before it
+        super().__init__(self._format(str(message), path, line))
         self.message = str(message)
-        self.path = None if path is None else str(path)
+        self.path = path
         self.line = line
-        super().__init__(self._format())
 
-    def _format(self) -> str:
+    @staticmethod
+    def _format(message: str, path: str | None, line: int | None) -> str:
         where = ""
-        if self.path:
-            where = self.path
-            if self.line is not None:
-                where += f", line {self.line}"
+        if path:
+            where = path
+            if line is not None:
+                where += f", line {line}"
             where += ": "
-        elif self.line is not None:
-            where = f"line {self.line}: "
-        return where + self.message
+        elif line is not None:
+            where = f"line {line}: "
+        return where + message
 
     def __reduce__(self):  # keep path/line across process boundaries
         return (_rebuild, (type(self), self.message, self.path, self.line))

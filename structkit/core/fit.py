@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from .frozen import FrozenMap
 
 import numpy as np
 
@@ -44,7 +44,7 @@ def information_criteria(chisqr: float, ndata: int, nvarys: int) -> dict[str, fl
     >>> round(ic["aicc"] - ic["aic"], 4)
     0.7059
     """
-    n, k = int(ndata), int(nvarys)
+    n, k = int(ndata), float(nvarys)
     chi = max(float(chisqr), 1e-300)
     aic = n * np.log(chi / n) + 2 * k
     bic = n * np.log(chi / n) + np.log(n) * k
@@ -83,7 +83,7 @@ class FitReport:
 
     def __post_init__(self):
         for name in ("values", "stderr", "init_values"):
-            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+            object.__setattr__(self, name, FrozenMap(dict(getattr(self, name))))
 
     def propagate(self, func: Callable[[Mapping[str, float]], float], *,
                   rel_step: float = 1e-6) -> tuple[float, float]:
@@ -108,7 +108,10 @@ class FitReport:
             return value, float("nan")
         grad = np.zeros(len(self.var_names))
         for i, name in enumerate(self.var_names):
-            h = rel_step * max(abs(base[name]), 1e-12)
+            # step on the scale of the value or of its uncertainty, whichever is larger, so that a
+            # parameter at or near zero still gets a gradient
+            scale = max(abs(base[name]), float(np.sqrt(abs(self.covar[i, i]))), 1e-12)
+            h = rel_step * scale
             up, dn = dict(base), dict(base)
             up[name] += h
             dn[name] -= h
@@ -135,7 +138,13 @@ class FitReport:
         for name, value in self.values.items():
             err = self.stderr.get(name, float("nan"))
             flag = "  (at bound)" if name in self.at_bounds else ""
-            fixed = "" if name in self.var_names else "  (fixed)"
+            p = self.params[name] if self.params is not None and name in self.params else None
+            if name in self.var_names:
+                fixed = ""
+            elif p is not None and p.expr:
+                fixed = "  (derived)"
+            else:
+                fixed = "  (fixed)"
             lines.append(f"  {name:>14s} = {value: .6g} +/- {err:.3g}{fixed}{flag}")
         return "\n".join(lines)
 
@@ -170,7 +179,7 @@ def make_params(spec: Mapping[str, Mapping | float]):
 
 
 _SCIPY_FAILURES = (ValueError, FloatingPointError, ZeroDivisionError, OverflowError,
-                   np.linalg.LinAlgError, TypeError)
+                   np.linalg.LinAlgError)
 
 
 def minimize(residual: Callable, params, *, args: tuple = (), method: str = "least_squares",
@@ -226,7 +235,7 @@ def minimize(residual: Callable, params, *, args: tuple = (), method: str = "lea
     at_bounds = []
     for k, v in result.params.items():
         if v.vary and not v.expr:
-            span = (abs(v.value) + 1e-12) * 1e-6
+            span = 1e-6 * max(abs(v.value), abs(init.get(k, 0.0)), 1e-12)
             if (np.isfinite(v.min) and v.value - v.min <= span) or \
                (np.isfinite(v.max) and v.max - v.value <= span):
                 at_bounds.append(k)
@@ -234,7 +243,7 @@ def minimize(residual: Callable, params, *, args: tuple = (), method: str = "lea
     msg = str(getattr(result, "message", "") or "")
     if not finite:
         msg = "non-finite parameters or residuals; " + msg
-    if not result.errorbars:
+    if success and not result.errorbars:
         msg += "; standard errors could not be estimated (singular covariance)"
     if at_bounds:
         msg += "; at a bound: " + ", ".join(at_bounds)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from .frozen import FrozenMap
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,9 @@ __all__ = ["Measurement", "monotonic_order"]
 
 
 def _frozen_array(values, *, name: str, source: str, complex_ok: bool) -> np.ndarray:
+    if not complex_ok and np.iscomplexobj(values):
+        raise DataError(f"{name} is complex; only y may be complex (give real values for {name})",
+                        path=source or None)
     try:
         arr = np.array(values, dtype=complex if complex_ok and np.iscomplexobj(values) else float,
                        copy=True)
@@ -171,8 +174,8 @@ class Measurement:
                 if not np.isfinite(value):
                     raise DataError(f"condition {key} is not finite", path=src or None)
             conds[str(key)] = value
-        object.__setattr__(self, "conditions", MappingProxyType(conds))
-        object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+        object.__setattr__(self, "conditions", FrozenMap(conds))
+        object.__setattr__(self, "meta", FrozenMap(dict(self.meta)))
 
     # -- convenience -----------------------------------------------------
     @property

@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from .frozen import FrozenMap
 
 import numpy as np
 
@@ -75,7 +75,7 @@ class PiecewiseFit:
     scores: Mapping[int, float] = field(default_factory=dict)
 
     def __post_init__(self):
-        object.__setattr__(self, "scores", MappingProxyType(dict(self.scores)))
+        object.__setattr__(self, "scores", FrozenMap(dict(self.scores)))
 
     @property
     def converged(self) -> bool:
@@ -183,8 +183,11 @@ def _fit_k(u, y, w, k, min_points, context):
         for j, (bj, ij) in enumerate(zip(b, idx)):
             ij = int(ij)
             left, right = ij - edges[j], edges[j + 2] - ij
-            lo_i = ij - 1 if left > min_points and ij >= 1 else ij
-            hi_i = ij + 2 if right > min_points and ij + 2 <= n - 1 else ij + 1
+            # a middle segment may lose a point at both ends: it needs two spare points
+            need_l = min_points + (1 if j > 0 else 0)
+            need_r = min_points + (1 if j + 2 < len(edges) - 1 else 0)
+            lo_i = ij - 1 if left > need_l and ij >= 1 else ij
+            hi_i = ij + 2 if right > need_r and ij + 2 <= n - 1 else ij + 1
             spec[bps[j]] = {"value": float(bj), "min": float(u[lo_i]), "max": float(u[hi_i])}
     params = make_params(spec)
 

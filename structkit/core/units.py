@@ -87,8 +87,14 @@ def to_kelvin(value: float, unit: str) -> float:
     key = _UNIT_ALIASES.get(str(unit).strip().lower())
     if key is None:
         raise DataError(f"unknown temperature unit {unit!r}; use K, C, degC or deg")
-    t_k = float(value) if key == "K" else float(value) + _ZERO_C
-    if not np.isfinite(t_k) or t_k <= 0:
+    try:
+        t = float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"temperature {value!r} is not a number") from None
+    if not np.isfinite(t):
+        raise DataError(f"temperature {value!r} is not finite")
+    t_k = t if key == "K" else t + _ZERO_C
+    if t_k <= 0:
         raise DataError(f"temperature {value} {unit} is at or below absolute zero")
     return t_k
 
@@ -104,14 +110,16 @@ def pellet_area_cm2(*, diameter_cm: float | None = None, area_cm2: float | None 
     if area_cm2 is not None and diameter_cm is not None:
         raise ConfigError("give either diameter_cm or area_cm2, not both")
     if area_cm2 is not None:
-        value = float(area_cm2)
-        name = "area_cm2"
+        value, name = area_cm2, "area_cm2"
     elif diameter_cm is not None:
-        value = float(diameter_cm)
-        name = "diameter_cm"
+        value, name = diameter_cm, "diameter_cm"
     else:
         raise ConfigError("pellet geometry missing: give diameter_cm or area_cm2 "
                         "(and thickness_cm) to convert resistance to conductivity")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a positive number in cm units, got {value!r}") from None
     if not np.isfinite(value) or value <= 0:
         raise ConfigError(f"{name} must be a positive number, got {value}")
     return value if name == "area_cm2" else float(np.pi * (value / 2.0) ** 2)

@@ -43,7 +43,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
+from ..core.frozen import FrozenMap
 from typing import Any
 
 from ..core.errors import ConfigError, ReadError
@@ -67,7 +67,7 @@ class TechniqueConfig:
     settings: Mapping[str, Any] = field(default_factory=dict)   # read-only, JSON-serialisable
 
     def __post_init__(self):
-        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
+        object.__setattr__(self, "settings", FrozenMap(dict(self.settings)))
 
 
 @dataclass(frozen=True)

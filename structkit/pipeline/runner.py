@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from types import MappingProxyType
+from ..core.frozen import FrozenMap
 
 from ..core.descriptors import DescriptorRow, DescriptorTable
 from ..core.errors import ConfigError, StructkitError
@@ -283,8 +283,8 @@ def run_campaign(campaign, *, workers: int | None = None, executor: str | None =
         counts = _write_provenance(run)
     return RunReport(campaign=campaign.name, output_dir=out, computed=counts["computed"],
                      cached=counts["cached"], failed=counts["failed"],
-                     per_technique=MappingProxyType(run.per_technique()), failures=tuple(run.failures),
-                     outputs=MappingProxyType(dict(sorted(run.written.items()))), notes=tuple(run.notes),
+                     per_technique=FrozenMap(run.per_technique()), failures=tuple(run.failures),
+                     outputs=FrozenMap(dict(sorted(run.written.items()))), notes=tuple(run.notes),
                      executor=kind, workers=run.workers, elapsed_s=time.perf_counter() - t0)
 
 
