@@ -18,6 +18,7 @@ from .core import (
     MissingDependencyError,
     ReadError,
     StructkitError,
+    WriteError,
     join_conductivity,
 )
 
@@ -28,6 +29,6 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "__version__",
-    "StructkitError", "ReadError", "DataError", "FitError", "ConfigError", "MissingDependencyError",
+    "StructkitError", "ReadError", "DataError", "FitError", "ConfigError", "WriteError", "MissingDependencyError",
     "Measurement", "DescriptorRow", "DescriptorTable", "join_conductivity",
 ]

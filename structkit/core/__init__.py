@@ -11,6 +11,7 @@ from .errors import (
     MissingDependencyError,
     ReadError,
     StructkitError,
+    WriteError,
 )
 from .fit import FitReport, information_criteria, make_params, minimize
 from .measurement import Measurement, monotonic_order
@@ -26,7 +27,7 @@ from .units import (
 )
 
 __all__ = [
-    "StructkitError", "ReadError", "DataError", "FitError", "ConfigError", "MissingDependencyError",
+    "StructkitError", "ReadError", "DataError", "FitError", "ConfigError", "WriteError", "MissingDependencyError",
     "Measurement", "monotonic_order",
     "FitReport", "minimize", "make_params", "information_criteria",
     "PiecewiseFit", "fit_piecewise_linear",

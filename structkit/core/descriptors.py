@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomic import atomic_write
 from .errors import ConfigError, DataError, MissingDependencyError, ReadError
 from .units import K_B_EV
 
@@ -232,19 +233,11 @@ def _require_parquet():
 
 
 def _atomic_write_frame(frame, path: Path, kind: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        if kind == "csv":
-            frame.to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
-        else:
-            _require_parquet()
-            frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    if kind == "csv":
+        return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.10g",
+                                                           lineterminator="\n"))
+    _require_parquet()
+    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 # -- the conductivity join -------------------------------------------------

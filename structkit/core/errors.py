@@ -24,6 +24,7 @@ __all__ = [
     "DataError",
     "FitError",
     "ConfigError",
+    "WriteError",
     "MissingDependencyError",
 ]
 
@@ -88,6 +89,10 @@ class FitError(StructkitError):
 
 class ConfigError(StructkitError):
     """Bad settings: an unknown option, a circuit string that does not parse, missing geometry."""
+
+
+class WriteError(StructkitError):
+    """An output could not be written (disk full, no permission, a folder in the way)."""
 
 
 class MissingDependencyError(StructkitError, ImportError):

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import importlib
 import math
-import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
@@ -285,20 +284,6 @@ def positive_number(settings: Mapping[str, Any], key: str, *, where: str,
 
 
 def atomic_savefig(fig, path) -> Path:
-    """Save a matplotlib Figure atomically (temporary file, then ``os.replace``).
-
-    The format comes from the suffix of ``path``; PDF and SVG are written
-    without a creation date so that reruns give identical files.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fmt = path.suffix.lstrip(".").lower() or "png"
-    metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}.get(fmt)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fig.savefig(tmp, format=fmt, metadata=metadata)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    """Save a matplotlib Figure atomically; the same as :func:`structkit.io.save_figure`."""
+    from ..io import save_figure
+    return save_figure(fig, path)

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..core.atomic import atomic_write_bytes, atomic_write_text, is_temp_file
 from ..core.descriptors import DescriptorRow
 from ..core.errors import DataError
 from .adapters import TaskResult
@@ -133,39 +134,6 @@ def decode_result(text: str) -> TaskResult:
 
 
 # -- atomic writes -----------------------------------------------------------------
-
-def _tmp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
-def is_temp_file(path: Path) -> bool:
-    """Whether ``path`` looks like a temporary file of an atomic write (``.name.<pid>.tmp``)."""
-    parts = path.name.split(".")
-    return path.name.startswith(".") and path.name.endswith(".tmp") and len(parts) >= 4 \
-        and parts[-2].isdigit()
-
-
-def atomic_write_bytes(path, data: bytes) -> Path:
-    """Write ``data`` to a temporary file in the same directory, fsync, then ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path)
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
-
-
-def atomic_write_text(path, text: str) -> Path:
-    """:func:`atomic_write_bytes` for UTF-8 text with ``\\n`` line ends."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
 
 def remove_temp_files(directory: Path, *, recursive: bool = False) -> int:
     """Remove leftovers of atomic writes killed mid-way; returns how many."""

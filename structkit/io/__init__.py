@@ -1,0 +1,76 @@
+"""Readers and writers: every file becomes a :class:`~structkit.core.measurement.Measurement`.
+
+:func:`read` sniffs the format from the file's first few KB, then from its
+extension (``format=`` forces one), and attaches the sample and conditions
+(file name < header < conditions sidecar CSV < hints).
+
+Built-in formats, in sniffing order:
+
+========== ===================================== =========================================
+name       extensions                            recognised by
+========== ===================================== =========================================
+hdf5       .h5 .hdf5 .hdf .nxs .nx5              HDF5 signature
+zplot      .z                                    first line ``ZPLOT...`` / ``End Comments``
+gamry      .dta                                  first line ``EXPLAIN``
+biologic   .mpt                                  first line ``EC-Lab ASCII FILE``
+neisys     (content only)                        ``Freq.[Hz]  Zs'[ohm]  Zs''[ohm]`` header
+impedance  (content only)                        f, Z', Z'' column names, or 3 columns that
+                                                 look like a frequency sweep
+text       .xy .xye .dat .txt .csv .tsv .gr      any numeric rows
+========== ===================================== =========================================
+
+Examples
+--------
+>>> import tempfile, pathlib, shutil
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "s04147-140deg.csv").write_text("f,Z',-Z''\\n1e5,100,20\\n1e4,150,60\\n1e3,300,40\\n")
+>>> m = read(d / "s04147-140deg.csv")
+>>> m.meta["format"], m.sample, m.temperature_K, m.y[0]
+('impedance', 's04147', 413.15, np.complex128(300-40j))
+>>> shutil.rmtree(d)
+"""
+
+from ._conditions import conditions_from_filename, read_conditions_sidecar
+from ._hdf5 import read_hdf5, sniff_hdf5
+from ._impedance import (
+    read_biologic,
+    read_gamry,
+    read_impedance_table,
+    read_neisys,
+    read_zplot,
+    sniff_biologic,
+    sniff_gamry,
+    sniff_impedance_table,
+    sniff_neisys,
+    sniff_zplot,
+)
+from ._registry import available_formats, read, register_reader, unregister_reader
+from ._text import read_text, sniff_text
+from ._writers import save_figure, write_table
+
+__all__ = [
+    "read",
+    "register_reader",
+    "unregister_reader",
+    "available_formats",
+    "read_conditions_sidecar",
+    "conditions_from_filename",
+    "write_table",
+    "save_figure",
+]
+
+register_reader("hdf5", read_hdf5, extensions=(".h5", ".hdf5", ".hdf", ".nxs", ".nx5"),
+                sniff=sniff_hdf5, priority=100, description="HDF5 / NeXus NXdata, 1-D signal")
+register_reader("zplot", read_zplot, extensions=(".z",), sniff=sniff_zplot, priority=90,
+                description="ZPlot / ZView .z impedance export")
+register_reader("gamry", read_gamry, extensions=(".dta",), sniff=sniff_gamry, priority=90,
+                description="Gamry Framework .DTA, ZCURVE table")
+register_reader("biologic", read_biologic, extensions=(".mpt",), sniff=sniff_biologic, priority=90,
+                description="BioLogic EC-Lab .mpt text export")
+register_reader("neisys", read_neisys, sniff=sniff_neisys, priority=90,
+                description="NEISYS text export (Freq.[Hz], Zs'[ohm], Zs''[ohm])")
+register_reader("impedance", read_impedance_table, sniff=sniff_impedance_table, priority=20,
+                description="delimited f, Z', Z'' table, either sign convention for Z''")
+register_reader("text", read_text, extensions=(".xy", ".xye", ".dat", ".txt", ".csv", ".tsv", ".gr"),
+                sniff=sniff_text, priority=10,
+                description="delimited text: x, y (and sigma) with comment/key=value header")
