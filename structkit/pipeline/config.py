@@ -198,7 +198,8 @@ def parse_campaign(table: Mapping[str, Any], *, base_dir, source: str = "<dict>"
         raise ConfigError(f"{where}: must be a table")
     _check_keys(camp, CAMPAIGN_KEYS, where)
     name = _string(camp.get("name", default_name), where, "name")
-    output = base_dir / os.path.expanduser(_string(camp.get("output", "structkit_out"), where, "output"))
+    output = (base_dir / os.path.expanduser(_string(camp.get("output", "structkit_out"), where,
+                                                     "output"))).resolve()
     workers = camp.get("workers", 1)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"{where} workers: must be a positive integer, got {workers!r}")

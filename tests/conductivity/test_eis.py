@@ -170,3 +170,14 @@ def test_classifier_matches_shipped_irvine_table():
         c = float(row["typical_F_per_cm"])
         # a 1 cm cell constant: thickness 1 cm, area 1 cm^2
         assert classify_capacitance(c, thickness_cm=1.0, area_cm2=1.0) == row["structkit_assignment"], row
+
+
+def test_whole_chain_recovers_the_three_regime_law(seed000_series):
+    # spectra -> sigma_dc -> Arrhenius with --regimes auto: the acceptance of issue 3
+    from structkit.conductivity import fit_arrhenius
+    _, results = seed000_series
+    arr = fit_arrhenius([r.temperature_K for r in results], [r.sigma_S_per_cm for r in results],
+                        [r.sigma_stderr_S_per_cm for r in results], regimes="auto")
+    assert arr.n_regimes == 3
+    np.testing.assert_allclose([r.ea_eV for r in arr.regimes], SEED000_LAW["ea_eV"], atol=0.02)
+    np.testing.assert_allclose(arr.breakpoints_K, SEED000_LAW["breakpoints_K"], atol=15)
