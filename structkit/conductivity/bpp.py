@@ -165,7 +165,7 @@ class BPPResult(_ResultRows):
 
     def plot(self, ax=None):
         """R1 against 1000/T with the model; returns the Figure."""
-        from ._relaxation_plots import plot_bpp
+        from .plot import plot_bpp
         return plot_bpp(self, ax=ax)
 
     def __repr__(self) -> str:
@@ -366,7 +366,7 @@ class FlankResult(_ResultRows):
 
     def plot(self, ax=None):
         """R1 against 1000/T with the Arrhenius line; returns the Figure."""
-        from ._relaxation_plots import plot_flank
+        from .plot import plot_flank
         return plot_flank(self, ax=ax)
 
     def __repr__(self) -> str:

@@ -101,7 +101,7 @@ class JonscherResult(_ResultRows):
 
     def plot(self, ax=None):
         """Data and Jonscher model, log-log; returns the Figure."""
-        from ._relaxation_plots import plot_jonscher
+        from .plot import plot_jonscher
         return plot_jonscher(self, ax=ax)
 
     def __repr__(self) -> str:
@@ -278,7 +278,7 @@ class PowerLawResult(_ResultRows):
 
     def plot(self, ax=None):
         """Data and power law, log-log; returns the Figure."""
-        from ._relaxation_plots import plot_power_law
+        from .plot import plot_power_law
         return plot_power_law(self, ax=ax)
 
     def __repr__(self) -> str:

@@ -153,7 +153,7 @@ class ModulusKWWResult(_ResultRows):
 
     def plot(self, ax=None):
         """``M''`` data with the KWW fit and ``M'`` with ``M∞``; returns the Figure."""
-        from ._relaxation_plots import plot_modulus_kww
+        from .plot import plot_modulus_kww
         return plot_modulus_kww(self, ax=ax)
 
     def __repr__(self) -> str:
@@ -386,7 +386,7 @@ class CouplingReport(_ResultRows):
 
     def plot(self, ax=None):
         """β and Ea_high/Ea_low side by side with error bars; returns the Figure."""
-        from ._relaxation_plots import plot_coupling
+        from .plot import plot_coupling
         return plot_coupling(self, ax=ax)
 
     def __repr__(self) -> str:

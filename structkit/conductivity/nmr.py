@@ -217,7 +217,7 @@ class T1Result(_ResultRows):
 
     def plot(self, ax=None):
         """Recovery data and model; returns the Figure."""
-        from ._relaxation_plots import plot_t1_recovery
+        from .plot import plot_t1_recovery
         return plot_t1_recovery(self, ax=ax)
 
     def __repr__(self) -> str:

@@ -193,7 +193,7 @@ class PlateauResult(_ResultRows):
 
     def plot(self, ax=None):
         """σ'(f) with the plateau window and σ_dc; returns the Figure."""
-        from ._relaxation_plots import plot_plateau
+        from .plot import plot_plateau
         return plot_plateau(self, ax=ax)
 
     def __repr__(self) -> str:
