@@ -1,0 +1,1 @@
+"""Variable-temperature powder XRD (work in progress for issue 4)."""
