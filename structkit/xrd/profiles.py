@@ -24,7 +24,7 @@ Examples
 >>> tt = np.linspace(10, 20, 2001)
 >>> y = powder_pattern(tt, np.array([15.0]), np.array([100.0]), np.array([0.1]), np.array([0.3]))
 >>> round(float(np.trapezoid(y, tt)), 2), round(float(tt[np.argmax(y)]), 3)
-(99.36, 15.0)
+(99.52, 15.0)
 """
 
 from __future__ import annotations
