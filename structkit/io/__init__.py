@@ -14,6 +14,10 @@ zplot      .z                                    first line ``ZPLOT...`` / ``End
 gamry      .dta                                  first line ``EXPLAIN``
 biologic   .mpt                                  first line ``EC-Lab ASCII FILE``
 neisys     (content only)                        ``Freq.[Hz]  Zs'[ohm]  Zs''[ohm]`` header
+gsas       .gsa .gsas .gss .gda .fxye .fxy       title line, then a ``BANK n nchan nrec BINTYP`` line
+xrdml      .xrdml                                ``<xrdMeasurements`` / xrdml.com namespace
+chi        .chi                                  line 2 ``2-Theta Angle (Degrees)``, line 4 the count
+pyfai      (content only)                        ``== pyFAI calibration ==`` and a ``2th_deg`` column
 impedance  (content only)                        f, Z', Z'' column names, or 3 columns that
                                                  look like a frequency sweep
 text       .xy .xye .dat .txt .csv .tsv .gr      any numeric rows
@@ -31,6 +35,17 @@ Examples
 """
 
 from ._conditions import conditions_from_filename, read_conditions_sidecar
+from ._diffraction import (
+    read_chi,
+    read_gsas,
+    read_gsas_prm,
+    read_pyfai,
+    read_xrdml,
+    sniff_chi,
+    sniff_gsas,
+    sniff_pyfai,
+    sniff_xrdml,
+)
 from ._hdf5 import read_hdf5, sniff_hdf5
 from ._impedance import (
     read_biologic,
@@ -55,6 +70,7 @@ __all__ = [
     "available_formats",
     "read_conditions_sidecar",
     "conditions_from_filename",
+    "read_gsas_prm",
     "write_table",
     "save_figure",
 ]
@@ -69,6 +85,15 @@ register_reader("biologic", read_biologic, extensions=(".mpt",), sniff=sniff_bio
                 description="BioLogic EC-Lab .mpt text export")
 register_reader("neisys", read_neisys, sniff=sniff_neisys, priority=90,
                 description="NEISYS text export (Freq.[Hz], Zs'[ohm], Zs''[ohm])")
+register_reader("gsas", read_gsas, extensions=(".gsa", ".gsas", ".gss", ".gda", ".fxye", ".fxy"),
+                sniff=sniff_gsas, priority=90,
+                description="GSAS raw powder data, CONST banks (STD, ESD, ALT, FXY, FXYE)")
+register_reader("xrdml", read_xrdml, extensions=(".xrdml",), sniff=sniff_xrdml, priority=90,
+                description="PANalytical XRDML (1.x and 2.x), one 2θ scan")
+register_reader("chi", read_chi, extensions=(".chi",), sniff=sniff_chi, priority=90,
+                description="Fit2D / pyFAI .chi with a 2θ axis")
+register_reader("pyfai", read_pyfai, sniff=sniff_pyfai, priority=90,
+                description="pyFAI 1-D export (2th_deg) with its calibration header")
 register_reader("impedance", read_impedance_table, sniff=sniff_impedance_table, priority=20,
                 description="delimited f, Z', Z'' table, either sign convention for Z''")
 register_reader("text", read_text, extensions=(".xy", ".xye", ".dat", ".txt", ".csv", ".tsv", ".gr"),

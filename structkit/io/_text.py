@@ -43,6 +43,7 @@ __all__ = [
     "parse_key_value",
     "check_finite_rows",
     "ordered",
+    "wavelength_from_header",
     "read_text",
     "sniff_text",
 ]
@@ -649,6 +650,52 @@ def _meta_from_table(table: Table, reserved: dict) -> dict:
     return meta
 
 
+#: Header key names (lower case, unit removed) that hold a wavelength.
+_WAVELENGTH_KEYS = ("wavelength", "lambda", "wave length", "wave_length")
+#: Length units -> factor to angstrom.
+_LENGTH_TO_ANGSTROM = {"a": 1.0, "å": 1.0, "angstrom": 1.0, "angstroms": 1.0, "ang": 1.0,
+                       "nm": 10.0, "pm": 0.01, "m": 1e10}
+_VALUE_UNIT = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-zÅ]*)\s*$")
+
+
+def wavelength_from_header(meta) -> float | None:
+    """The wavelength in Å from header keys such as ``wavelength = 0.71414`` or ``Wavelength: 7.1414e-11 m``.
+
+    The unit comes from the value (``m``, ``nm``, ``pm``, ``A``, ``Å``, ``angstrom``)
+    or the key (``wavelength (nm)``, ``wavelength_angstrom``). A bare number is
+    taken as Å, the unit powder programs write it in, only between 0.01 and 20;
+    anything else (or a result outside 0.001-1000 Å) is left alone (None),
+    never guessed.
+
+    Examples
+    --------
+    >>> wavelength_from_header({"wavelength": 0.71414}), wavelength_from_header({"Wavelength": "7.1414e-11 m"})
+    (0.71414, 0.71414)
+    >>> wavelength_from_header({"lambda (nm)": 0.15406}), wavelength_from_header({"wavelength": 7.1e-11})
+    (1.5406, None)
+    """
+    for key, value in meta.items():
+        name, key_unit = split_label(str(key))
+        if name.strip().lower() not in _WAVELENGTH_KEYS:
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number, unit = float(value), ""
+        else:
+            m = _VALUE_UNIT.match(str(value))
+            if not m:
+                continue
+            number, unit = float(m.group(1)), m.group(2)
+        unit = (unit or key_unit).strip().lower()
+        if unit:
+            factor = _LENGTH_TO_ANGSTROM.get(unit)
+            if factor is None or not 1e-3 <= number * factor <= 1e3:  # also NaN and <= 0
+                continue
+            return float(f"{number * factor:.12g}")
+        if 0.01 <= number <= 20.0:
+            return number
+    return None
+
+
 # -- the generic reader -----------------------------------------------------------
 
 def sniff_text(head: bytes) -> bool:
@@ -746,7 +793,9 @@ def read_text(path, *, columns=None, delimiter=False, x_name=None, x_unit=None, 
     -------
     Measurement
         With ``meta`` holding the header ``key = value`` lines, ``format="text"``
-        and the column names.
+        and the column names; a header wavelength (``wavelength = 0.71414``,
+        ``Wavelength: 7.1414e-11 m``) also gives ``wavelength_angstrom``
+        (see :func:`wavelength_from_header`).
 
     Examples
     --------
@@ -768,9 +817,13 @@ def read_text(path, *, columns=None, delimiter=False, x_name=None, x_unit=None, 
     order = ordered(x, table.lines, path, xn)
     reserved = {"format": "text", "columns": list(table.names) if table.names else None,
                 "delimiter": _DELIMITER_NAMES.get(table.delimiter, table.delimiter)}
+    meta = _meta_from_table(table, reserved)
+    wavelength = wavelength_from_header(table.meta)
+    if wavelength is not None and "wavelength_angstrom" not in meta:
+        meta["wavelength_angstrom"] = wavelength
     return Measurement(
         x[order], table.values[:, cols[1]][order],
         sigma=table.values[:, cols[2]][order] if len(cols) == 3 else None,
         x_name=xn, x_unit=x_unit if x_unit is not None else labels[0][1],
         y_name=yn, y_unit=y_unit if y_unit is not None else labels[1][1],
-        technique=technique, source=str(path), meta=_meta_from_table(table, reserved))
+        technique=technique, source=str(path), meta=meta)

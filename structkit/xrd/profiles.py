@@ -16,7 +16,8 @@ The background is a Chebyshev series over the fitted 2θ range.
 
 :func:`powder_pattern` evaluates each reflection only within ``window``
 FWHMs of its centre and accumulates with ``numpy.bincount``, so a 7000-point
-pattern with a few hundred reflections costs about a millisecond.
+pattern with a few hundred reflections costs a few milliseconds; the profile is
+shifted to reach zero at the cut-off, so cutting a Lorentzian tail leaves no step.
 
 Examples
 --------
@@ -24,7 +25,7 @@ Examples
 >>> tt = np.linspace(10, 20, 2001)
 >>> y = powder_pattern(tt, np.array([15.0]), np.array([100.0]), np.array([0.1]), np.array([0.3]))
 >>> round(float(np.trapezoid(y, tt)), 2), round(float(tt[np.argmax(y)]), 3)
-(99.52, 15.0)
+(99.05, 15.0)
 """
 
 from __future__ import annotations
@@ -114,7 +115,10 @@ def powder_pattern(two_theta, centers, areas, fwhm, eta, *, asymmetry=(0.0, 0.0)
     asymmetry : (P1, P2)
         Bérar-Baldinozzi asymmetry parameters.
     window : float
-        Half-width of the evaluated range, in FWHMs.
+        Half-width of the evaluated range, in FWHMs. The profile's value at the
+        cut-off is subtracted inside it, so the calculated pattern has no step
+        where a Lorentzian tail is cut (the few per mil of area beyond are
+        absorbed by the extracted intensity and the background).
     return_profiles : bool
         Also return ``(rows, cols, values)``: the unit-area profile of peak
         ``rows[j]`` at grid point ``cols[j]`` (for Le Bail extraction).
@@ -128,8 +132,9 @@ def powder_pattern(two_theta, centers, areas, fwhm, eta, *, asymmetry=(0.0, 0.0)
     fwhm = np.asarray(fwhm, dtype=float)
     eta = np.asarray(eta, dtype=float)
     m = centers.size
-    lo = np.searchsorted(tt, centers - window * fwhm, side="left")
-    hi = np.searchsorted(tt, centers + window * fwhm, side="right")
+    half = fwhm * window
+    lo = np.searchsorted(tt, centers - half, side="left")
+    hi = np.searchsorted(tt, centers + half, side="right")
     counts = np.maximum(hi - lo, 0)
     total = int(counts.sum())
     if total == 0:
@@ -144,6 +149,8 @@ def powder_pattern(two_theta, centers, areas, fwhm, eta, *, asymmetry=(0.0, 0.0)
     e = eta[rows]
     z2 = (dx / h) ** 2
     prof = e * (0.5 / np.pi) * h / (dx * dx + 0.25 * h * h) + (1.0 - e) * (_G_NORM / h) * np.exp(-4.0 * _LN2 * z2)
+    w2 = window * window
+    prof = prof - (e * (0.5 / np.pi) / (h * (w2 + 0.25)) + (1.0 - e) * (_G_NORM / h) * np.exp(-4.0 * _LN2 * w2))
     p1, p2 = asymmetry
     if p1 or p2:
         z = dx / h

@@ -18,9 +18,46 @@ from structkit.io import read
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
-EXTENSIONS = [".xy", ".xye", ".csv", ".txt", ".dat", ".z", ".DTA", ".mpt", ".h5", ".bin", ""]
+EXTENSIONS = [".xy", ".xye", ".csv", ".txt", ".dat", ".z", ".DTA", ".mpt", ".h5", ".bin", ".gsa",
+              ".xrdml", ".chi", ""]
 SEEDS = ["xy", "xye_header", "csv_impedance", "csv_impedance_noheader", "gamry", "biologic",
-         "biologic_comma", "zplot", "neisys"]
+         "biologic_comma", "zplot", "neisys", "gsas_std", "gsas_esd", "gsas_fxye", "xrdml", "chi",
+         "pyfai"]
+
+#: Small valid powder-diffraction files (the formats of structkit.io._diffraction).
+_COUNTS = [179, 147, 165, 172, 150, 0, 150, 158, 134, 146, 167, 159, 139]
+XRD_SEEDS = {
+    "gsas_std": ("PbSO4 Cu Ka\r\nInstrument parameter file: inst.prm\r\n# Temperature: 295 K\r\n"
+                 "BANK 1 13 2 CONST 1000 2.5 0 0 STD\r\n"
+                 + "".join(f"{'' if i % 4 else ' 2'}{c:>{6 if i % 4 == 0 else 8}d}"
+                           for i, c in enumerate(_COUNTS[:10])) + "\r\n"
+                 + "".join(f"{c:8d}" for c in _COUNTS[10:]) + "\r\n"),
+    "gsas_esd": ("title\nBANK 1 6 2 CONST 500 5 0 0 ESD\n"
+                 + "".join(f"{y:8.1f}{e:8.2f}" for y, e in zip(_COUNTS[:5], [13.4, 12.1, 12.8, 13.1, 12.2]))
+                 + "\n" + f"{150.0:8.1f}{12.25:8.2f}\n"),
+    "gsas_fxye": ("title\nBANK 1 5 5 CONST 1000 5 0 0 FXYE\n"
+                  + "".join(f"{1000 + 5 * i:.1f} {c:.2f} {max(c, 1) ** 0.5:.3f}\n"
+                            for i, c in enumerate(_COUNTS[:5]))),
+    "xrdml": ('<?xml version="1.0" encoding="UTF-8"?>\n'
+              '<xrdMeasurements xmlns="http://www.xrdml.com/XRDMeasurement/1.5">\n'
+              "<sample><id>LLZO-1</id></sample>\n<xrdMeasurement>\n<usedWavelength>"
+              '<kAlpha1 unit="Angstrom">1.5405980</kAlpha1><kAlpha2 unit="Angstrom">1.5444260</kAlpha2>'
+              "<ratioKAlpha2KAlpha1>0.5</ratioKAlpha2KAlpha1></usedWavelength>\n"
+              '<scan scanAxis="Gonio"><dataPoints>\n<positions axis="2Theta" unit="deg">'
+              "<startPosition>10.0</startPosition><endPosition>10.12</endPosition></positions>\n"
+              '<commonCountingTime unit="seconds">1.5</commonCountingTime>\n'
+              '<intensities unit="counts">' + " ".join(map(str, _COUNTS[:7])) + "</intensities>\n"
+              "</dataPoints>\n"
+              '<nonAmbientPoints type="Temperature"><nonAmbientValues unit="K">300 301'
+              "</nonAmbientValues></nonAmbientPoints>\n</scan></xrdMeasurement></xrdMeasurements>\n"),
+    "chi": ("a.tif: Azimuthal integration\n2-Theta Angle (Degrees)\nIntensity\n       5\n"
+            + "".join(f"  {1 + 0.01 * i:.7E}  {c:.7E}\n" for i, c in enumerate(_COUNTS[:5]))),
+    "pyfai": ("# == pyFAI calibration ==\n# Distance Sample to Detector: 0.2 m\n"
+              "# Wavelength: 7.1414e-11 m\n# Polarization factor: None\n"
+              "#       2th_deg             I           sigma\n"
+              + "".join(f"  {1 + 0.01 * i:.6e}    {c:.6e}    {max(c, 1) ** 0.5:.6e}\n"
+                        for i, c in enumerate(_COUNTS[:5]))),
+}
 
 
 def _outcome(path, **hints):
@@ -37,10 +74,15 @@ def _outcome(path, **hints):
     assert np.all(np.diff(m.x) > 0)
     if m.technique == "conductivity":
         assert m.x_unit == "Hz" and m.y_unit == "ohm" and np.all(m.x > 0)
+    if m.technique == "xrd":
+        assert (m.x_name, m.x_unit, m.y_unit) == ("two_theta", "deg", "counts")
+        assert m.sigma is None or (np.all(np.isfinite(m.sigma)) and np.all(m.sigma >= 0))
     return m
 
 
 def _seed(name, eis):
+    if name in XRD_SEEDS:
+        return XRD_SEEDS[name]
     f = eis.freq_hz[::3]
     z = eis.impedance(f)
     x = np.linspace(10.0, 20.0, 8)
@@ -65,7 +107,7 @@ NUMBER_TEXT = st.one_of(
     st.integers(-10**20, 10**20).map(str),
 )
 POS = st.integers(0, 10**6)
-CHARS = st.sampled_from(list("0123456789.-+eE,;\t \n\r#:=!%nainfxZ'\"[]()/é\x00\x07\ufeff"))
+CHARS = st.sampled_from(list("0123456789.-+eE,;\t \n\r#:=!%nainfxZ'\"[]()/é\x00\x07\ufeff<>&"))
 OPS = st.one_of(
     st.tuples(st.just("del_char"), POS),
     st.tuples(st.just("dup_char"), POS),
@@ -128,7 +170,7 @@ def test_random_bytes(fuzz_dir, data, ext):
 
 @FUZZ
 @given(seed=st.sampled_from(SEEDS), ops=st.lists(OPS, min_size=1, max_size=6),
-       ext=st.sampled_from([".txt", ".csv", ".z", ".DTA", ".mpt"]))
+       ext=st.sampled_from([".txt", ".csv", ".z", ".DTA", ".mpt", ".gsa", ".xrdml", ".chi"]))
 def test_mutated_valid_files(fuzz_dir, eis, seed, ops, ext):
     text = _seed(seed, eis)
     for op in ops:
@@ -140,7 +182,8 @@ def test_mutated_valid_files(fuzz_dir, eis, seed, ops, ext):
 
 @FUZZ
 @given(seed=st.sampled_from(SEEDS), ops=st.lists(OPS, min_size=1, max_size=4),
-       fmt=st.sampled_from(["text", "impedance", "zplot", "gamry", "biologic", "neisys"]))
+       fmt=st.sampled_from(["text", "impedance", "zplot", "gamry", "biologic", "neisys", "gsas",
+                            "xrdml", "chi", "pyfai"]))
 def test_mutated_files_forced_through_every_reader(fuzz_dir, eis, seed, ops, fmt):
     text = _seed(seed, eis)
     for op in ops:
@@ -183,3 +226,12 @@ def test_random_tables(fuzz_dir, x, extra, ncols, delimiter, comma, header, newl
         order = np.argsort(x)
         np.testing.assert_array_equal(m.x, np.asarray(x)[order])
         np.testing.assert_array_equal(m.y, np.asarray(cols[1])[order])
+
+
+@pytest.mark.parametrize("name", sorted(XRD_SEEDS))
+def test_xrd_seeds_are_valid(fuzz_dir, name):
+    """The unmutated diffraction seeds read cleanly (so mutations start from valid files)."""
+    p = fuzz_dir / f"seed_{name}.dat"
+    p.write_text(XRD_SEEDS[name])
+    m = _outcome(p)
+    assert m is not None and m.technique == "xrd" and m.meta["format"] == name.split("_")[0]
