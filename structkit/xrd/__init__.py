@@ -1,1 +1,44 @@
-"""Variable-temperature powder XRD (work in progress for issue 4)."""
+"""Variable-temperature powder XRD: reflections, profiles, Le Bail, sequential refinement, thermal expansion.
+
+``read → lebail_fit / fit_sequential → LeBailResult / SequentialResult →
+thermal_expansion → ExpansionResult``, each with ``descriptors()``,
+``to_frame()`` and ``plot()``. Peak widths and amorphization are in
+:mod:`structkit.xrd.peakwidth` and :mod:`structkit.xrd.amorphization`.
+"""
+
+from .expansion import ExpansionRegime, ExpansionResult, local_expansion, thermal_expansion
+from .lebail import PROFILE_PARAMS, LeBailResult, Phase, PhaseResult, lebail_fit
+from .profiles import (
+    InstrumentProfile,
+    caglioti_fwhm,
+    chebyshev_background,
+    d_spacing_from_two_theta,
+    lorentz_fwhm,
+    powder_pattern,
+    profile_fwhm_eta,
+    two_theta_deg,
+)
+from .radiation import ANODES, Radiation, radiation
+from .reflections import (
+    Cell,
+    ReflectionList,
+    cell_from_free,
+    crystal_system,
+    d_spacing,
+    free_cell_parameters,
+    generate_reflections,
+    parse_cell,
+    reflections_in_range,
+)
+from .sequential import ParametricResult, SequentialResult, fit_parametric, fit_sequential
+
+__all__ = [
+    "Radiation", "radiation", "ANODES",
+    "Cell", "ReflectionList", "crystal_system", "free_cell_parameters", "cell_from_free", "parse_cell",
+    "d_spacing", "generate_reflections", "reflections_in_range",
+    "InstrumentProfile", "caglioti_fwhm", "lorentz_fwhm", "profile_fwhm_eta", "powder_pattern",
+    "chebyshev_background", "two_theta_deg", "d_spacing_from_two_theta",
+    "Phase", "PhaseResult", "LeBailResult", "lebail_fit", "PROFILE_PARAMS",
+    "SequentialResult", "fit_sequential", "ParametricResult", "fit_parametric",
+    "ExpansionRegime", "ExpansionResult", "thermal_expansion", "local_expansion",
+]

@@ -58,6 +58,9 @@ def test_tables_descriptors_and_errors():
     assert "breakpoint_stderr_K" in res.breakpoints_frame().columns
     names = {d.name for d in res.descriptors()}
     assert {"expansion_n_regimes", "alpha_V_regime1_per_K", "alpha_V_per_K"} <= names
+    import matplotlib
+    matplotlib.use("Agg")
+    assert len(res.plot().axes) == 2
     with pytest.raises(DataError, match="volume_A3 or"):
         thermal_expansion(t)
     with pytest.raises(DataError, match="non-finite"):

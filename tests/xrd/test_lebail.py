@@ -41,6 +41,9 @@ def test_synthetic_fcc_recovers_cell_zero_and_widths():
     assert ph.volume_A3 == pytest.approx(9.9612 ** 3, rel=1e-5)
     frame = ph.reflections_frame()
     assert {"h", "k", "l", "d_angstrom", "two_theta_deg", "intensity"} <= set(frame.columns)
+    import matplotlib
+    matplotlib.use("Agg")
+    assert len(res.plot().axes) == 2          # pattern + difference
     row = res.to_row()
     for col in ("a_angstrom", "a_stderr_angstrom", "volume_A3", "rwp", "converged", "temperature_K"):
         assert col in row
@@ -71,6 +74,7 @@ def test_sequential_series_with_one_bad_pattern():
     good = frame[frame["converged"]]
     truth = 9.9 * np.exp(5e-5 * (good["temperature_K"] - 200))
     np.testing.assert_allclose(good["a_angstrom"], truth, atol=3e-4)
+    assert seq.plot().axes
 
 
 @pytest.mark.reference_data
