@@ -18,8 +18,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/structkit demo --output demo_out
 
+# one BLAS thread per process: the suite runs many small fits, where threads only contend
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest
+	MPLBACKEND=Agg OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"

@@ -2,12 +2,25 @@
 
 ``read → lebail_fit / fit_sequential → LeBailResult / SequentialResult →
 thermal_expansion → ExpansionResult``, each with ``descriptors()``,
-``to_frame()`` and ``plot()``. Peak widths and amorphization are in
-:mod:`structkit.xrd.peakwidth` and :mod:`structkit.xrd.amorphization`.
+``to_frame()`` and ``plot()``; peak widths (``fit_peaks``), instrument-corrected
+broadening (Scherrer, Williamson-Hall) and crystalline fraction / amorphization index
+along a milling series work on the same profiles.
 """
 
+from .amorphization import CrystallinityResult, CrystallinitySeries, crystalline_fraction, crystallinity_series
+from .broadening import (
+    BroadeningResult,
+    WilliamsonHallResult,
+    instrument_from_standard,
+    sample_broadening,
+    scherrer_size_nm,
+    voigt_components,
+    voigt_integral_breadth,
+    williamson_hall,
+)
 from .expansion import ExpansionRegime, ExpansionResult, local_expansion, thermal_expansion
 from .lebail import PROFILE_PARAMS, LeBailResult, Phase, PhaseResult, lebail_fit
+from .peakwidth import PeakFitResult, PeakWindow, fit_peaks
 from .profiles import (
     InstrumentProfile,
     caglioti_fwhm,
@@ -41,4 +54,8 @@ __all__ = [
     "Phase", "PhaseResult", "LeBailResult", "lebail_fit", "PROFILE_PARAMS",
     "SequentialResult", "fit_sequential", "ParametricResult", "fit_parametric",
     "ExpansionRegime", "ExpansionResult", "thermal_expansion", "local_expansion",
+    "PeakWindow", "PeakFitResult", "fit_peaks",
+    "BroadeningResult", "sample_broadening", "instrument_from_standard", "voigt_components",
+    "voigt_integral_breadth", "scherrer_size_nm", "WilliamsonHallResult", "williamson_hall",
+    "CrystallinityResult", "crystalline_fraction", "CrystallinitySeries", "crystallinity_series",
 ]
