@@ -51,8 +51,21 @@ from ..core.fit import FitReport, make_params, minimize
 from ..core.frozen import FrozenMap
 from ..core.lineshapes import gaussian
 from ..core.measurement import Measurement
-from .peakwidth import (_SHAPES, PeakFitResult, PeakWindow, _assemble, _check_two_theta, _detect, _estimate,
-                        _fit_model, _lines, _normalise_peaks, _peak_param_spec, _smooth)
+from ._repr import SummaryRepr
+from .peakwidth import (
+    _SHAPES,
+    PeakFitResult,
+    PeakWindow,
+    _assemble,
+    _check_two_theta,
+    _detect,
+    _estimate,
+    _fit_model,
+    _lines,
+    _normalise_peaks,
+    _peak_param_spec,
+    _smooth,
+)
 from .profiles import chebyshev_basis
 from .radiation import radiation as _radiation
 
@@ -436,8 +449,8 @@ def _scale_on_regions(x, y, b, var_y, regions, n_bkg, ctx):
 
 # -- series ----------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, eq=False)
-class CrystallinitySeries:
+@dataclass(frozen=True, eq=False, repr=False)   # repr from SummaryRepr
+class CrystallinitySeries(SummaryRepr):
     """Crystalline fraction, amorphization index and reflection widths along a series (milling time, T ...).
 
     ``results`` are ordered by the condition; ``reference`` indexes the sample the
@@ -503,13 +516,6 @@ class CrystallinitySeries:
                          + ("" if r.converged else "  NOT converged"))
         return "\n".join(lines)
 
-    __str__ = summary
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary().splitlines()[0])}</pre>" + self.to_frame().to_html(index=False)
 
 
 def crystallinity_series(measurements: Sequence[Measurement], blank: Measurement | None = None, *,

@@ -39,6 +39,7 @@ from ..core.errors import ConfigError, DataError, FitError
 from ..core.fit import FitReport, make_params, minimize
 from ..core.frozen import FrozenMap
 from ..core.lineshapes import tch_fwhm_eta
+from ._repr import SummaryRepr
 from .peakwidth import PeakFitResult
 from .profiles import InstrumentProfile, caglioti_fwhm, lorentz_fwhm
 
@@ -121,8 +122,8 @@ _BROAD = (("fwhm_g_sample_deg", "deg"), ("fwhm_l_sample_deg", "deg"), ("fwhm_sam
           ("integral_breadth_sample_deg", "deg"), ("size_nm", "nm"), ("strain", ""))
 
 
-@dataclass(frozen=True, eq=False)
-class BroadeningResult:
+@dataclass(frozen=True, eq=False, repr=False)   # repr from SummaryRepr
+class BroadeningResult(SummaryRepr):
     """Sample broadening per reflection after removing the instrument (Voigt single-line method).
 
     ``values`` / ``stderr`` hold arrays (indexed like ``labels``) under the names
@@ -203,13 +204,6 @@ class BroadeningResult:
                          f"  ε={self.strain[i]:.2e}")
         return "\n".join(lines)
 
-    __str__ = summary
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary().splitlines()[0])}</pre>" + self.to_frame().to_html(index=False)
 
 
 def _split(v, p, inst):

@@ -31,7 +31,6 @@ Examples
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -43,6 +42,7 @@ from ..core.fit import FitReport, make_params, minimize
 from ..core.frozen import FrozenMap
 from ..core.lineshapes import _G_NORM, _LN2, integral_breadth_pseudo_voigt
 from ..core.measurement import Measurement
+from ._repr import SummaryRepr
 from .profiles import chebyshev_basis
 from .radiation import Radiation
 from .radiation import radiation as _radiation
@@ -266,8 +266,8 @@ _TABLE = (("position_deg", "center", "deg"), ("fwhm_deg", "fwhm", "deg"), ("eta"
           ("height", "height", ""))
 
 
-@dataclass(frozen=True, eq=False)
-class PeakFitResult:
+@dataclass(frozen=True, eq=False, repr=False)   # repr from SummaryRepr
+class PeakFitResult(SummaryRepr):
     """Per-reflection positions, widths, shapes and intensities with standard errors.
 
     Arrays are indexed like ``labels``. ``area`` and ``height`` are those of the
@@ -357,13 +357,6 @@ class PeakFitResult:
             lines.append(f"  {self.message}")
         return "\n".join(lines)
 
-    __str__ = summary
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary().splitlines()[0])}</pre>" + self.to_frame().to_html(index=False)
 
 
 def _normalise_peaks(peaks, labels):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from ..core.fit import FitReport, make_params, minimize
 from ..core.frozen import FrozenMap
 from ..core.measurement import Measurement
 from .lebail import LeBailResult, Phase, lebail_fit
-from .reflections import cell_from_free, free_cell_parameters
+from .reflections import free_cell_parameters
 
 __all__ = ["SequentialResult", "fit_sequential", "ParametricResult", "fit_parametric"]
 
