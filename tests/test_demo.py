@@ -22,9 +22,18 @@ def test_demo_end_to_end(tmp_path):
     nbh, mil = rows[rows["sample"] == "NBH"], rows[rows["sample"] == "MIL121-Na"]
     assert nbh["sigma_S_per_cm"].notna().sum() == 15            # -100..180 C every 20 C
     assert mil["sigma_S_per_cm"].notna().sum() == 11            # -90..110 C every 20 C
-    # the XRD point at 200 C lies outside the conductivity range: left empty, with the reason
-    assert nbh["conductivity_note"].fillna("").str.contains("outside the measured range").sum() == 1
+    # the XRD points at -120 and 200 C lie outside the conductivity range: left empty, with the reason
+    assert nbh["conductivity_note"].fillna("").str.contains("outside the measured range").sum() == 2
     assert "a_angstrom" in joined.columns
+    # the Le Bail cells of the synthetic patterns and the expansion regimes they imply (seed 000 law)
+    cells = pd.read_csv(res / "cells.csv")
+    assert len(cells) == 17 and cells["converged"].all()
+    truth = 10.0 * np.exp(np.where(cells["temperature_K"] < 223.15, 1e-4 / 3, 2e-4 / 3)
+                          * (cells["temperature_K"] - 223.15))
+    np.testing.assert_allclose(cells["a_angstrom"], truth, atol=3e-4)
+    exp = pd.read_csv(res / "expansion.csv")
+    np.testing.assert_allclose(exp["alpha_V_per_K"], [1e-4, 2e-4], rtol=0.1)
+    assert abs(pd.read_csv(res / "expansion_breakpoints.csv")["breakpoint_K"][0] - 223.15) < 15
     assert (res / "figures" / "conductivity" / "arrhenius_NBH.png").exists()
     # a second run is served from the cache and gives byte-identical tables
     first = {p.name: p.read_bytes() for p in res.glob("*.csv")}

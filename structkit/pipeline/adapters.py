@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 #: Modules that register the built-in adapters; imported on first look-up.
-BUILTIN_ADAPTER_MODULES = ("structkit.pipeline.conductivity",)
+BUILTIN_ADAPTER_MODULES = ("structkit.pipeline.conductivity", "structkit.pipeline.xrd")
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,10 @@ class TechniqueAdapter(ABC):
 
     def validate(self, settings: dict, *, where: str) -> dict:
         """Check and normalise this technique's settings (everything but ``inputs``).
+
+        An adapter whose settings name files may accept a keyword ``base_dir``
+        (the campaign file's folder, for relative paths); it is passed only to
+        a ``validate`` that declares it.
 
         Return a JSON-serialisable dict (it is hashed into the cache key and
         recorded in ``provenance.json``). Raise :class:`ConfigError` with a

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import inspect
 import math
 import os
 import tomllib
@@ -224,7 +225,9 @@ def parse_campaign(table: Mapping[str, Any], *, base_dir, source: str = "<dict>"
         globs = _string_list(settings.pop("inputs"), where, "inputs", '["data/*.txt"]')
         if not globs:
             raise ConfigError(f"{where} inputs: is empty; list at least one glob")
-        validated = get_adapter(tech).validate(settings, where=where)
+        adapter = get_adapter(tech)
+        extra = {"base_dir": base_dir} if "base_dir" in inspect.signature(adapter.validate).parameters else {}
+        validated = adapter.validate(settings, where=where, **extra)
         if not isinstance(validated, Mapping):
             raise ConfigError(f"{where}: the {tech} adapter's validate() returned "
                               f"{type(validated).__name__}, not a dict (adapter bug)")

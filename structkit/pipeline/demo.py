@@ -12,9 +12,12 @@ between blocking electrodes (closed-form model in
   kink at 10 °C), -90 to 110 °C, written as CSV with ``# sample = ...`` and
   ``# temperature = ... C`` header lines.
 
-A synthetic XRD descriptor table (cubic lattice parameter with α_V = 1e-4 K⁻¹
-below -50 °C and 2e-4 K⁻¹ above, seed 000) is joined to the fitted σ(T).
-Every number is labelled synthetic in its ``method`` column.
+and for ``NBH`` a variable-temperature powder XRD series (-120 to 200 °C every
+20 °C, λ = 0.71414 Å as at SNBL, 3-30° 2θ, Poisson counts) of an fcc cell whose
+volume expands with α_V = 1e-4 K⁻¹ below -50 °C and 2e-4 K⁻¹ above (seed 000),
+written as ``.xye`` files. ``structkit run`` fits each pattern by Le Bail,
+derives the expansion regimes and joins the cell to the fitted σ(T); the -120
+and 200 °C patterns lie outside the conductivity range on purpose.
 """
 
 from __future__ import annotations
@@ -25,13 +28,13 @@ import numpy as np
 
 from ..conductivity.synthetic import SEED000_LAW, SEED001_NA_LAW, blocking_pellet_impedance, \
     piecewise_arrhenius_sigma
-from ..core.descriptors import DescriptorRow, DescriptorTable
 
 __all__ = ["write_demo_campaign", "run_demo"]
 
 THICKNESS_CM = 0.1
 DIAMETER_CM = 0.5
 _FREQ = np.logspace(7, -2, 82)
+XRD_WAVELENGTH = 0.71414
 
 
 def _noisy(z, rng, rel=0.005):
@@ -43,6 +46,28 @@ def _lattice_parameter(t_K):
     t = np.asarray(t_K, dtype=float)
     a_lin = np.where(t < 223.15, 1e-4 / 3, 2e-4 / 3)
     return 10.0 * np.exp(a_lin * (t - 223.15))
+
+
+def _write_xrd_series(folder: Path, rng) -> None:
+    """fcc patterns of NBH from -120 to 200 C (the forward model of :mod:`structkit.xrd.profiles`)."""
+    from ..xrd.profiles import powder_pattern, profile_fwhm_eta, two_theta_deg
+    from ..xrd.reflections import Cell, d_spacing, generate_reflections
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tt = np.arange(3.0, 30.0, 0.008)
+    lam = XRD_WAVELENGTH
+    ref = generate_reflections("Fm-3m", Cell(10.0, 10.0, 10.0), d_min_angstrom=lam / (2 * np.sin(np.radians(16.0))))
+    strength = ref.multiplicity * 2500.0 * np.random.default_rng(12).uniform(0.3, 1.0, len(ref))
+    for t_c in np.arange(-120, 201, 20):
+        a = float(_lattice_parameter(t_c + 273.15))
+        centres = two_theta_deg(d_spacing(ref.hkl, Cell(a, a, a)), lam) + 0.006
+        fwhm, eta = profile_fwhm_eta(centres, 0.0, 0.0, 0.0009, 0.0, 0.01)
+        calc = powder_pattern(tt, centres, strength * np.exp(-0.05 * centres), fwhm, eta) + 250 + 60 * np.exp(-tt / 8)
+        y = rng.poisson(calc).astype(float)
+        lines = ["# synthetic powder pattern (structkit demo, seed 000 expansion law)", "# sample = NBH",
+                 f"# temperature = {t_c} C", f"# wavelength = {lam} A", "# 2theta_deg counts sigma"]
+        lines += [f"{x:.3f} {v:.0f} {np.sqrt(max(v, 1.0)):.2f}" for x, v in zip(tt, y)]
+        (folder / f"NBH_{t_c}C.xye").write_text("\n".join(lines) + "\n")
 
 
 def write_demo_campaign(folder) -> Path:
@@ -68,14 +93,7 @@ def write_demo_campaign(folder) -> Path:
                  f"# temperature = {t_c} C", "frequency_Hz,Z_real_ohm,Z_imag_ohm"]
         lines += [f"{f:.6e},{zz.real:.7e},{zz.imag:.7e}" for f, zz in zip(_FREQ, z)]
         (eis / f"MIL121-Na_run{int(t_c) + 100:03d}.csv").write_text("\n".join(lines) + "\n")
-    # synthetic XRD descriptors for NBH; 200 C lies outside the conductivity range on purpose
-    t_xrd = np.r_[np.arange(-100, 181, 20), 200] + 273.15
-    a = _lattice_parameter(t_xrd)
-    rows = [DescriptorRow("NBH", "a_angstrom", float(ai), 2e-4, "angstrom", technique="xrd",
-                          conditions={"temperature_K": float(t)}, source="synthetic",
-                          method="synthetic forward model (demo): cubic a(T), seed 000 alpha_V")
-            for t, ai in zip(t_xrd, a)]
-    DescriptorTable.from_rows(rows).to_csv(folder / "xrd_descriptors.csv")
+    _write_xrd_series(folder / "xrd", rng)
     toml = f'''# structkit demo campaign (synthetic data made by structkit.pipeline.demo)
 [campaign]
 name = "demo"
@@ -92,8 +110,19 @@ circuit = "p(R1,CPE1)-CPE2"
 regimes = "auto"
 form = "sigmaT"
 
+[xrd]
+inputs = ["xrd/*.xye"]
+space_group = "Fm-3m"
+cell = "a=10.0"
+wavelength_angstrom = {XRD_WAVELENGTH}
+two_theta_min = 3.0
+two_theta_max = 30.0
+prescan = 0.03
+
+[xrd.expansion]
+regimes = "auto"
+
 [join]
-descriptors = ["xrd_descriptors.csv"]
 form = "sigmaT"
 '''
     path = folder / "campaign.toml"

@@ -1,0 +1,114 @@
+"""``structkit`` command line: thin wiring over the public API.
+
+Sub-commands::
+
+    structkit conductivity eis PATHS... --thickness-cm T --diameter-cm D [--circuit STR] -o sigma.csv
+    structkit conductivity arrhenius sigma.csv [--regimes auto|N] [--form sigmaT|sigma] -o arrhenius.csv
+    structkit join DESCRIPTORS.csv sigma.csv -o joined.csv
+    structkit run campaign.toml [--workers N]
+    structkit demo [--output demo_out]
+    structkit formats
+
+Errors from bad input are printed as one line naming the file and the fix,
+with exit status 2; a batch that finished with some failed files exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .. import __version__
+from ..core.errors import StructkitError
+from . import _conductivity, _xrd
+from ._common import _regimes
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="structkit", description=__doc__.split("\n\n")[0])
+    p.add_argument("--version", action="version", version=f"structkit {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    _conductivity.add_parser(sub)
+    _xrd.add_parser(sub)
+
+    join = sub.add_parser("join", help="attach sigma and Ea to a descriptor table")
+    join.add_argument("descriptors", type=Path, help="long-form descriptor CSV")
+    join.add_argument("sigma", type=Path, help="sigma table (temperature_K, sigma_S_per_cm[, sample])")
+    join.add_argument("--form", default="sigmaT", choices=["sigmaT", "sigma"])
+    join.add_argument("--regimes", type=_regimes, default="auto")
+    join.add_argument("--temperature-K", type=float, default=None,
+                      help="temperature for descriptor rows without a temperature_K condition")
+    join.add_argument("-o", "--output", type=Path, default=Path("joined.csv"))
+
+    run = sub.add_parser("run", help="run a campaign described in a TOML file")
+    run.add_argument("campaign", type=Path)
+    run.add_argument("--workers", type=int, default=None)
+    run.add_argument("--serial", action="store_true", help="no worker processes")
+    run.add_argument("--no-progress", action="store_true")
+
+    demo = sub.add_parser("demo", help="generate a synthetic campaign and run it")
+    demo.add_argument("--output", type=Path, default=Path("demo_out"))
+    demo.add_argument("--workers", type=int, default=2)
+
+    sub.add_parser("formats", help="list the file formats structkit reads")
+    return p
+
+
+def _join(args) -> int:
+    from ..core.descriptors import DescriptorTable, join_conductivity
+    from ..io import write_table
+
+    table = DescriptorTable.read_csv(args.descriptors)
+    joined = join_conductivity(table, args.sigma, form=args.form, regimes=args.regimes,
+                               temperature_K=args.temperature_K)
+    write_table(joined, args.output)
+    n_ok = int(joined["sigma_S_per_cm"].notna().sum())
+    print(f"wrote {args.output}: {len(joined)} rows, sigma attached to {n_ok}")
+    for note in sorted(set(joined["conductivity_note"]) - {""}):
+        print(f"  note: {note}")
+    return 0
+
+
+def _run(args) -> int:
+    from ..pipeline import run_campaign
+
+    report = run_campaign(args.campaign, workers=args.workers,
+                          executor="serial" if args.serial else None, progress=not args.no_progress)
+    print(report.summary())
+    return 0 if report.failed == 0 else 1
+
+
+def _demo(args) -> int:
+    from ..pipeline.demo import run_demo
+
+    report = run_demo(args.output, workers=args.workers)
+    print(report.summary())
+    return 0 if report.failed == 0 else 1
+
+
+def _formats(args) -> int:
+    from ..io import available_formats
+
+    for fmt in available_formats():
+        print(fmt)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``structkit`` command."""
+    args = build_parser().parse_args(argv)
+    handlers = {"join": _join, "run": _run, "demo": _demo, "formats": _formats}
+    handler = getattr(args, "handler", None) or handlers[args.command]
+    try:
+        return handler(args)
+    except StructkitError as exc:
+        print(f"structkit: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""The XRD technique in ``structkit run``: one Le Bail fit per pattern, thermal expansion per sample.
+
+TOML table ``[xrd]`` (the keys of :mod:`structkit.xrd.settings`, plus ``figures``
+and ``sample``)::
+
+    [xrd]
+    inputs = ["xrd/*.xye"]
+    space_group = "Fm-3m"
+    cell = "a=9.96"
+    wavelength_angstrom = 0.71414      # or radiation = "CuKa", or an instrument file
+    instrument = "snbl.toml"           # optional: InstrumentProfile TOML or GSAS .prm
+    two_theta_min = 3.0
+    two_theta_max = 30.0
+    prescan = 0.03                     # each pattern is fitted on its own: allow for the expansion
+    [xrd.expansion]
+    regimes = "auto"                   # or 1..4
+    criterion = "bic"                  # or "aicc"
+
+Each pattern is fitted independently from the configured cell (with the
+isotropic pre-scan), so tasks run in parallel and a failed pattern costs only
+itself; ``structkit xrd sequential`` carries each fit over to the next one
+instead. The summary fits the thermal expansion of every sample with at least
+six converged temperatures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.errors import ConfigError, DataError
+from .adapters import SummaryResult, TaskResult, TechniqueAdapter, atomic_savefig, check_keys, register_adapter
+
+__all__ = ["XrdAdapter"]
+
+_EXTRA = ("figures", "sample", "expansion")
+_EXPANSION_KEYS = ("regimes", "criterion")
+_MIN_TEMPERATURES = 6
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(text)) or "sample"
+
+
+class XrdAdapter(TechniqueAdapter):
+    """Powder pattern -> Le Bail cell (per file); V(T) -> expansion regimes (per sample)."""
+
+    name = "xrd"
+    table_name = "cells"
+    version = "1"
+
+    def validate(self, settings: dict, *, where: str, base_dir=None) -> dict:
+        from ..xrd.settings import lebail_settings
+
+        out = lebail_settings(settings, where=where, base_dir=base_dir, extra_keys=_EXTRA)
+        if "figures" in out and not isinstance(out["figures"], bool):
+            raise ConfigError(f"{where} figures: must be true or false, got {out['figures']!r}")
+        out["figures"] = out.get("figures", True)
+        if "sample" in out:
+            out["sample"] = str(out["sample"])
+        exp = out.get("expansion", {})
+        if not isinstance(exp, dict):
+            raise ConfigError(f"{where} expansion: must be a table, e.g. [xrd.expansion]")
+        check_keys(exp, _EXPANSION_KEYS, where=f"{where}.expansion")
+        regimes = exp.get("regimes", "auto")
+        if regimes != "auto" and not (isinstance(regimes, int) and not isinstance(regimes, bool)
+                                      and 1 <= regimes <= 4):
+            raise ConfigError(f"{where}.expansion regimes: must be \"auto\" or 1-4, got {regimes!r}")
+        criterion = exp.get("criterion", "bic")
+        if criterion not in ("bic", "aicc"):
+            raise ConfigError(f"{where}.expansion criterion: must be \"bic\" or \"aicc\", got {criterion!r}")
+        out["expansion"] = {"regimes": regimes, "criterion": criterion}
+        return out
+
+    def process(self, path: Path, settings: dict, figure_dir: Path) -> TaskResult:
+        from ..io import read
+        from ..xrd import lebail_fit
+        from ..xrd.settings import lebail_job
+
+        hints = {"sample": settings["sample"]} if "sample" in settings else {}
+        m = read(path, **hints)
+        phases, kw = lebail_job(settings)
+        res = lebail_fit(m, phases, **kw)
+        msgs = [] if res.message == "ok" else [f"{Path(path).name}: {res.message}"]
+        if res.temperature_K is None:
+            msgs.append(f"{Path(path).name}: no temperature found (file name, header or sidecar); "
+                        "left out of the thermal expansion")
+        figs = []
+        if settings.get("figures", True):
+            import matplotlib.pyplot as plt
+            fig = res.plot()
+            out = Path(figure_dir) / f"{_slug(Path(path).stem)}_lebail.png"
+            atomic_savefig(fig, out)
+            plt.close(fig)
+            figs.append(str(out))
+        row = res.to_row()
+        row["file"] = str(path)
+        return TaskResult(rows=[row], descriptors=res.descriptors(), figures=figs, messages=msgs)
+
+    def summarise(self, results, settings: dict, out_dir: Path) -> SummaryResult:
+        import pandas as pd
+
+        from ..xrd import thermal_expansion
+
+        frame = pd.DataFrame([r for res in results for r in res.rows])
+        exp = settings.get("expansion", {})
+        msgs, regs, bps, descs, figs = [], [], [], [], []
+        multi = len(settings.get("phases", [])) > 1
+        if frame.empty or "temperature_K" not in frame.columns:
+            return SummaryResult(messages=["no pattern with a temperature: no thermal expansion"])
+        frame = frame.assign(sample=frame.get("sample", pd.Series("", index=frame.index)).fillna("").astype(str))
+        prefixes = [f"{p.get('name') or p['space_group'].replace(' ', '')}_" for p in settings["phases"]] \
+            if multi else [""]
+        for pre in prefixes:
+            vcol, ecol = f"{pre}volume_A3", f"{pre}volume_stderr_A3"
+            if vcol not in frame.columns:
+                continue
+            for sample, g in frame.groupby("sample", sort=True):
+                g = g[g["temperature_K"].notna() & g[vcol].notna() & g["converged"].astype(bool)]
+                g = g.sort_values("temperature_K")
+                label = f"{sample} {pre.rstrip('_')}".strip()
+                if g["temperature_K"].nunique() < _MIN_TEMPERATURES:
+                    msgs.append(f"sample {label!r}: {g['temperature_K'].nunique()} converged temperature(s); "
+                                f"thermal expansion needs {_MIN_TEMPERATURES}")
+                    continue
+                try:
+                    res = thermal_expansion(g["temperature_K"].to_numpy(float), volume_A3=g[vcol].to_numpy(float),
+                                            volume_stderr_A3=g[ecol].to_numpy(float) if ecol in g else None,
+                                            regimes=exp.get("regimes", "auto"),
+                                            criterion=exp.get("criterion", "bic"), sample=sample)
+                except (DataError, ConfigError) as exc:
+                    msgs.append(f"sample {label!r}: thermal expansion failed: {exc}")
+                    continue
+                regs.append(res.to_frame().assign(phase=pre.rstrip("_")))
+                bps.append(res.breakpoints_frame().assign(phase=pre.rstrip("_")))
+                descs.extend(res.descriptors())
+                if settings.get("figures", True):
+                    import matplotlib.pyplot as plt
+                    fig = res.plot()
+                    path = Path(out_dir) / "figures" / "xrd" / f"expansion_{_slug(label)}.png"
+                    atomic_savefig(fig, path)
+                    plt.close(fig)
+                    figs.append(str(path.relative_to(out_dir)))
+        tables = {}
+        if regs:
+            tables["expansion"] = pd.concat(regs, ignore_index=True)
+            tables["expansion_breakpoints"] = pd.concat(bps, ignore_index=True)
+        return SummaryResult(tables=tables, descriptors=descs, figures=figs, messages=msgs)
+
+
+register_adapter(XrdAdapter())
