@@ -7,7 +7,12 @@ broadening (Scherrer, Williamson-Hall) and crystalline fraction / amorphization 
 along a milling series work on the same profiles.
 """
 
-from .amorphization import CrystallinityResult, CrystallinitySeries, crystalline_fraction, crystallinity_series
+from .amorphization import (
+    CrystallinityResult,
+    CrystallinitySeries,
+    crystalline_fraction,
+    crystallinity_series,
+)
 from .broadening import (
     BroadeningResult,
     WilliamsonHallResult,
@@ -18,7 +23,13 @@ from .broadening import (
     voigt_integral_breadth,
     williamson_hall,
 )
-from .expansion import ExpansionRegime, ExpansionResult, local_expansion, thermal_expansion
+from .expansion import (
+    ExpansionRegime,
+    ExpansionResult,
+    local_expansion,
+    thermal_expansion,
+)
+from .hkl import group_intensities, hkl_labels
 from .lebail import PROFILE_PARAMS, LeBailResult, Phase, PhaseResult, lebail_fit
 from .peakwidth import PeakFitResult, PeakWindow, fit_peaks
 from .profiles import (
@@ -43,7 +54,12 @@ from .reflections import (
     parse_cell,
     reflections_in_range,
 )
-from .sequential import ParametricResult, SequentialResult, fit_parametric, fit_sequential
+from .sequential import (
+    ParametricResult,
+    SequentialResult,
+    fit_parametric,
+    fit_sequential,
+)
 
 __all__ = [
     "Radiation", "radiation", "ANODES",
@@ -58,4 +74,5 @@ __all__ = [
     "BroadeningResult", "sample_broadening", "instrument_from_standard", "voigt_components",
     "voigt_integral_breadth", "scherrer_size_nm", "WilliamsonHallResult", "williamson_hall",
     "CrystallinityResult", "crystalline_fraction", "CrystallinitySeries", "crystallinity_series",
+    "hkl_labels", "group_intensities",
 ]

@@ -114,7 +114,8 @@ def group_intensities(results, group="hk0", *, phase: int = 0, overlap_fwhm: flo
         One row per pattern: ``file``, ``sample``, conditions, ``group``,
         ``intensity_group``, ``intensity_total``, ``fraction_group`` (group / total),
         ``fraction_group_relative`` (to the first row), ``n_group``, ``n_total``,
-        ``n_overlapped``.
+        ``n_overlapped``; ``frame.attrs["hkl_used"]`` and ``frame.attrs["hkl_group"]``
+        list the reflections summed (all, and those of the group).
     """
     import pandas as pd
 
@@ -162,4 +163,9 @@ def group_intensities(results, group="hk0", *, phase: int = 0, overlap_fwhm: flo
     frame = pd.DataFrame(rows)
     ref = frame["fraction_group"].iloc[0]
     frame["fraction_group_relative"] = frame["fraction_group"] / ref if ref > 0 else float("nan")
+    _, ph0, keys0, in_group0, _, _ = per_fit[0]
+    used = [k for k in keys0 if k in common]
+    members = {k for k, g in zip(keys0, in_group0) if g}
+    frame.attrs["hkl_used"] = [f"({h} {k} {l})" for h, k, l in used]
+    frame.attrs["hkl_group"] = [f"({h} {k} {l})" for h, k, l in used if (h, k, l) in members]
     return frame
