@@ -130,3 +130,69 @@ def test_hkl_labels_and_group_intensities_follow_a_changing_zone():
     truth = [k * f0 / (k * f0 + 1 - f0) / f0 for k in scales]
     np.testing.assert_allclose(g["fraction_group_relative"], truth, rtol=0.03)
     assert len(r0.reflections) > keep_hk0
+
+
+# -- amorphization ------------------------------------------------------------------------------------------
+
+CU1, CU2 = 1.5405929, 1.5444274
+NACL = Cell(5.64, 5.64, 5.64)
+TT_LAB = np.round(np.arange(10.0, 70.0, 0.02), 4)
+
+
+def _kapton(x):
+    return 300.0 + 14000.0 * np.exp(-4 * np.log(2) * ((x - 18.8) / 5.5) ** 2) / 5.5
+
+
+def _milled(fraction, fwhm, seed):
+    """NaCl-like reflections (Cu Ka doublet, pseudo-Voigt) + amorphous hump + 0.8 x Kapton, Poisson."""
+    r = generate_reflections("Fm-3m", NACL, d_min_angstrom=CU1 / (2 * np.sin(np.radians(35.5))))
+    d = d_spacing(r.hkl, NACL)
+    c1, c2 = two_theta_deg(d, CU1), two_theta_deg(d, CU2)
+    rel = r.multiplicity / r.multiplicity.sum() * np.random.default_rng(4).uniform(0.5, 1.0, len(r))
+    total = 20000.0
+    areas = fraction * total * rel / rel.sum() / 1.5            # Ka1 areas; Ka2 adds half
+    h = np.full(len(r), fwhm)
+    eta = np.full(len(r), 0.5)
+    cryst = powder_pattern(TT_LAB, np.r_[c1, c2], np.r_[areas, 0.5 * areas], np.r_[h, h], np.r_[eta, eta])
+    hump_area = (1 - fraction) * total
+    hump = hump_area * 2 * np.sqrt(np.log(2) / np.pi) / 9.0 * np.exp(-4 * np.log(2) * ((TT_LAB - 31.0) / 9.0) ** 2)
+    y = np.random.default_rng(seed).poisson(cryst + hump + 0.8 * _kapton(TT_LAB) + 50.0).astype(float)
+    return y, r.labels(), c1
+
+
+def test_amorphization_command(tmp_path):
+    from structkit.xrd import InstrumentProfile
+
+    series = [(0.0, 0.9, 0.12), (4.0, 0.6, 0.2), (12.0, 0.3, 0.3)]     # milling h, fraction, FWHM (deg)
+    lines = ["file,sample,milling_time_h"]
+    paths = []
+    for i, (t, frac, fwhm) in enumerate(series):
+        y, labels, c1 = _milled(frac, fwhm, seed=10 + i)
+        p = tmp_path / f"NTC_{i}.xy"
+        np.savetxt(p, np.column_stack([TT_LAB, y]), fmt=["%.4f", "%.0f"])
+        lines.append(f"{p.name},NTC-{t:g}h,{t}")
+        paths.append(str(p))
+    (tmp_path / "conditions.csv").write_text("\n".join(lines) + "\n")
+    blank = tmp_path / "kapton.xy"
+    np.savetxt(blank, np.column_stack([TT_LAB, np.random.default_rng(1).poisson(_kapton(TT_LAB) + 50.0)]),
+               fmt=["%.4f", "%.0f"])
+    inst = tmp_path / "inst.toml"
+    InstrumentProfile(radiation="CuKa", w=0.003, y=0.01).save(inst)
+    out = tmp_path / "amorph.csv"
+    rc = main(["xrd", "amorphization", *paths, "--radiation", "CuKa", "--blank", str(blank), "--space-group",
+               "Fm-3m", "--cell", "a=5.64", "--instrument", str(inst), "-o", str(out)])
+    assert rc == 0
+    f = pd.read_csv(out)
+    assert list(f["milling_time_h"]) == [0.0, 4.0, 12.0]
+    # the Kapton background with a constant is fitted as blank + flat background, which the fraction ignores;
+    # tolerance 0.05 (acceptance)
+    np.testing.assert_allclose(f["crystalline_fraction"], [s[1] for s in series], atol=0.05)
+    assert f["amorphization_index"].iloc[0] == 0 and f["amorphization_index"].iloc[-1] > 0.5
+    pk = pd.read_csv(tmp_path / "amorph_peaks.csv")
+    for col in ("file", "hkl", "fwhm_deg", "size_nm", "strain"):
+        assert col in pk.columns
+    assert {"(1 1 1)", "(2 0 0)", "(2 2 0)"} <= set(pk["hkl"])
+    strong = pk[pk["hkl"].isin(["(2 0 0)", "(2 2 0)"])]
+    truth = strong["file"].map({paths[i]: s[2] for i, s in enumerate(series)}.get)
+    np.testing.assert_allclose(strong["fwhm_deg"], truth, rtol=0.05)
+    assert (tmp_path / "amorph_figures" / "crystallinity_series.png").exists()
