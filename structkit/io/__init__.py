@@ -16,12 +16,16 @@ biologic   .mpt                                  first line ``EC-Lab ASCII FILE`
 neisys     (content only)                        ``Freq.[Hz]  Zs'[ohm]  Zs''[ohm]`` header
 gsas       .gsa .gsas .gss .gda .fxye .fxy       title line, then a ``BANK n nchan nrec BINTYP`` line
 xrdml      .xrdml                                ``<xrdMeasurements`` / xrdml.com namespace
+brml       .brml                                 zip archive with ``Experiment0/``, ``RawData`` members
 chi        .chi                                  line 2 ``2-Theta Angle (Degrees)``, line 4 the count
 pyfai      (content only)                        ``== pyFAI calibration ==`` and a ``2th_deg`` column
 impedance  (content only)                        f, Z', Z'' column names, or 3 columns that
                                                  look like a frequency sweep
 text       .xy .xye .dat .txt .csv .tsv .gr      any numeric rows
 ========== ===================================== =========================================
+
+Bruker's binary ``.raw`` (``RAW1.01``, ``RAW4.00`` ...) is recognised and refused
+with a ReadError that says to export ``.xy`` or read the ``.brml`` instead.
 
 Examples
 --------
@@ -34,18 +38,10 @@ Examples
 >>> shutil.rmtree(d)
 """
 
+from ._bruker import bruker_raw_refusal, read_brml, sniff_brml
 from ._conditions import conditions_from_filename, read_conditions_sidecar
-from ._diffraction import (
-    read_chi,
-    read_gsas,
-    read_gsas_prm,
-    read_pyfai,
-    read_xrdml,
-    sniff_chi,
-    sniff_gsas,
-    sniff_pyfai,
-    sniff_xrdml,
-)
+from ._diffraction import read_chi, read_pyfai, sniff_chi, sniff_pyfai
+from ._gsas import read_gsas, read_gsas_prm, sniff_gsas
 from ._hdf5 import read_hdf5, sniff_hdf5
 from ._impedance import (
     read_biologic,
@@ -59,9 +55,16 @@ from ._impedance import (
     sniff_neisys,
     sniff_zplot,
 )
-from ._registry import available_formats, read, register_reader, unregister_reader
+from ._registry import (
+    available_formats,
+    read,
+    refuse_format,
+    register_reader,
+    unregister_reader,
+)
 from ._text import read_text, sniff_text
 from ._writers import save_figure, write_table
+from ._xrdml import read_xrdml, sniff_xrdml
 
 __all__ = [
     "read",
@@ -90,6 +93,8 @@ register_reader("gsas", read_gsas, extensions=(".gsa", ".gsas", ".gss", ".gda", 
                 description="GSAS raw powder data, CONST banks (STD, ESD, ALT, FXY, FXYE)")
 register_reader("xrdml", read_xrdml, extensions=(".xrdml",), sniff=sniff_xrdml, priority=90,
                 description="PANalytical XRDML (1.x and 2.x), one 2θ scan")
+register_reader("brml", read_brml, extensions=(".brml",), sniff=sniff_brml, priority=90,
+                description="Bruker DIFFRAC.SUITE .brml (zip of XML), one 2θ scan")
 register_reader("chi", read_chi, extensions=(".chi",), sniff=sniff_chi, priority=90,
                 description="Fit2D / pyFAI .chi with a 2θ axis")
 register_reader("pyfai", read_pyfai, sniff=sniff_pyfai, priority=90,
@@ -99,3 +104,4 @@ register_reader("impedance", read_impedance_table, sniff=sniff_impedance_table, 
 register_reader("text", read_text, extensions=(".xy", ".xye", ".dat", ".txt", ".csv", ".tsv", ".gr"),
                 sniff=sniff_text, priority=10,
                 description="delimited text: x, y (and sigma) with comment/key=value header")
+refuse_format("bruker-raw", bruker_raw_refusal)

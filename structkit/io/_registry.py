@@ -24,7 +24,7 @@ from ..core.measurement import Measurement
 from ._conditions import resolve_conditions
 
 __all__ = ["Format", "HEAD_BYTES", "register_reader", "available_formats", "get_format",
-           "detect_format", "read"]
+           "detect_format", "read", "refuse_format"]
 
 #: How much of a file the sniffers see.
 HEAD_BYTES = 8192
@@ -64,6 +64,8 @@ class Format:
 
 
 _FORMATS: dict[str, Format] = {}
+#: Formats recognised only to be refused: name -> ``check(head) -> reason or None``.
+_REFUSED: dict[str, Callable[[bytes], str | None]] = {}
 
 
 def _reader_hints(reader) -> tuple[str, ...] | None:
@@ -142,6 +144,28 @@ def unregister_reader(name: str) -> Format:
         raise ConfigError(f"no reader named {name!r}; registered: {', '.join(_FORMATS)}") from None
 
 
+def refuse_format(name: str, check: Callable[[bytes], str | None]) -> None:
+    """Recognise a format structkit does not read, so that :func:`read` says why and what to do.
+
+    ``check(head)`` returns the reason (the ReadError message) for a file of
+    that format, None otherwise. It runs before the sniffers, on unambiguous
+    signatures only; ``format=`` bypasses it. Refused formats are not listed
+    by :func:`available_formats`.
+
+    Examples
+    --------
+    >>> refuse_format("demo-bin", lambda head: "demo binary; export text" if head[:4] == b"DEMO" else None)
+    >>> detect_format("a.bin", b"DEMO\\x00")
+    Traceback (most recent call last):
+    ...
+    structkit.core.errors.ReadError: a.bin: demo binary; export text
+    >>> _ = _REFUSED.pop("demo-bin")
+    """
+    if not isinstance(name, str) or not name or not callable(check):
+        raise ConfigError(f"refuse_format({name!r}): name must be a non-empty string and check callable")
+    _REFUSED[name] = check
+
+
 def _ordered() -> list[Format]:
     return sorted(_FORMATS.values(), key=lambda f: -f.priority)
 
@@ -168,6 +192,8 @@ def get_format(name: str) -> Format:
 def detect_format(path, head: bytes) -> Format:
     """Pick the format of ``path`` from its first bytes, then from its extension.
 
+    A file of a refused format (:func:`refuse_format`) raises ReadError with the reason.
+
     Examples
     --------
     >>> detect_format("a.bin", b"ZPLOT2 ASCII\\n").name
@@ -175,6 +201,13 @@ def detect_format(path, head: bytes) -> Format:
     >>> detect_format("a.z", b"\\x01\\x02").name
     'zplot'
     """
+    for check in _REFUSED.values():
+        try:
+            reason = check(head)
+        except Exception:  # noqa: BLE001 - a check that fails just does not recognise the file
+            reason = None
+        if reason:
+            raise ReadError(reason, path=path)
     for fmt in _ordered():
         if fmt.sniff is None:
             continue

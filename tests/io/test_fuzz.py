@@ -19,12 +19,12 @@ FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None
                 suppress_health_check=[HealthCheck.too_slow])
 
 EXTENSIONS = [".xy", ".xye", ".csv", ".txt", ".dat", ".z", ".DTA", ".mpt", ".h5", ".bin", ".gsa",
-              ".xrdml", ".chi", ""]
+              ".xrdml", ".chi", ".brml", ".raw", ""]
 SEEDS = ["xy", "xye_header", "csv_impedance", "csv_impedance_noheader", "gamry", "biologic",
          "biologic_comma", "zplot", "neisys", "gsas_std", "gsas_esd", "gsas_fxye", "xrdml", "chi",
          "pyfai"]
 
-#: Small valid powder-diffraction files (the formats of structkit.io._diffraction).
+#: Small valid powder-diffraction files (the readers in structkit.io._gsas, _xrdml and _diffraction).
 _COUNTS = [179, 147, 165, 172, 150, 0, 150, 158, 134, 146, 167, 159, 139]
 XRD_SEEDS = {
     "gsas_std": ("PbSO4 Cu Ka\r\nInstrument parameter file: inst.prm\r\n# Temperature: 295 K\r\n"
@@ -183,7 +183,7 @@ def test_mutated_valid_files(fuzz_dir, eis, seed, ops, ext):
 @FUZZ
 @given(seed=st.sampled_from(SEEDS), ops=st.lists(OPS, min_size=1, max_size=4),
        fmt=st.sampled_from(["text", "impedance", "zplot", "gamry", "biologic", "neisys", "gsas",
-                            "xrdml", "chi", "pyfai"]))
+                            "xrdml", "brml", "chi", "pyfai"]))
 def test_mutated_files_forced_through_every_reader(fuzz_dir, eis, seed, ops, fmt):
     text = _seed(seed, eis)
     for op in ops:
