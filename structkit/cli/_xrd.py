@@ -48,6 +48,9 @@ def _fit_args(p) -> None:
     p.add_argument("--blank", type=Path, default=None, help="container pattern subtracted with a refined scale")
     p.add_argument("--prescan", type=float, default=None,
                    help="relative span of the isotropic cell pre-scan (default 0.02; 0 = off)")
+    p.add_argument("--cycles", type=int, default=None, help="most extraction/least-squares cycles (default 8)")
+    p.add_argument("--extraction-passes", type=int, default=None,
+                   help="Le Bail extraction passes per cycle (default 3)")
     p.add_argument("--no-figures", action="store_true")
 
 
@@ -73,6 +76,21 @@ def add_parser(sub) -> None:
                      help="also fit the cell as a polynomial of the condition across all patterns")
     seq.add_argument("-o", "--output", type=Path, default=Path("cells.csv"))
     seq.set_defaults(handler=_sequential)
+
+    ins = xsub.add_parser("instrument", help="instrument profile (widths, zero, asymmetry) from a standard")
+    ins.add_argument("path", type=Path, help="pattern of a line-profile standard (LaB6, Si, CeO2 ...)")
+    _phase_args(ins, required=True)
+    _beam_args(ins)
+    ins.add_argument("--two-theta-min", type=float, default=None)
+    ins.add_argument("--two-theta-max", type=float, default=None)
+    ins.add_argument("--background", type=int, default=None, metavar="N")
+    ins.add_argument("--refine-cell", action="store_true",
+                     help="refine the cell too (default: hold the certified cell, refine the zero)")
+    ins.add_argument("--refine-displacement", action="store_true")
+    ins.add_argument("--no-asymmetry", action="store_true", help="do not refine the asymmetry")
+    ins.add_argument("--no-figures", action="store_true")
+    ins.add_argument("-o", "--output", type=Path, default=Path("instrument.toml"))
+    ins.set_defaults(handler=_instrument)
 
     ex = xsub.add_parser("expansion", help="thermal expansion with automatic regimes from a cell table")
     ex.add_argument("table", type=Path, help="CSV with temperature_K and volume_A3 (as sequential writes)")
@@ -123,7 +141,8 @@ def _settings(args) -> dict:
     if args.instrument is not None:
         raw["instrument"] = str(args.instrument)
     for opt, key in (("two_theta_min", "two_theta_min"), ("two_theta_max", "two_theta_max"),
-                     ("background", "n_background"), ("blank", "blank"), ("prescan", "prescan")):
+                     ("background", "n_background"), ("blank", "blank"), ("prescan", "prescan"),
+                     ("cycles", "max_cycles"), ("extraction_passes", "extraction_passes")):
         v = getattr(args, opt, None)
         if v is not None:
             raw[key] = str(v) if isinstance(v, Path) else v
@@ -278,6 +297,48 @@ def _sequential(args) -> int:
     print(f"{n_ok}/{len(seq.results)} pattern(s) converged; wrote {', '.join(map(str, written))}"
           + (f" and {len(figs)} figure(s)" if figs else ""))
     return report_failures(failures, args.output, any_ok=n_ok > 0)
+
+
+# -- instrument --------------------------------------------------------------------
+
+def _instrument(args) -> int:
+    from dataclasses import replace
+
+    from ..io import read
+    from ..xrd import InstrumentProfile, lebail_fit
+    from ..xrd.settings import lebail_job
+
+    args.refine_profile = "u,v,w,x,y"
+    args.refine_asymmetry = not args.no_asymmetry
+    args.fixed_zero = False
+    settings = _settings(args)
+    phases, kw = lebail_job(settings)
+    if len(phases) != 1:
+        raise ConfigError("an instrument profile comes from one standard phase: give one --space-group/--cell")
+    phase = replace(phases[0], refine_cell=args.refine_cell)
+    m = read(args.path)
+    res = lebail_fit(m, phase, **kw)
+    print(res.summary())
+    if not res.converged:
+        raise StructkitError(f"{args.path}: the fit of the standard did not converge ({res.message}); "
+                             "check the cell, the radiation and the 2-theta range")
+    ph = res.phases[0]
+    rad = res.radiation
+    base = kw.get("instrument") or InstrumentProfile()
+    prof = InstrumentProfile(
+        radiation=rad.name if rad.name.endswith(("Ka", "Ka1")) else str(rad.wavelength_angstrom),
+        u=ph.profile["u"], v=ph.profile["v"], w=ph.profile["w"], x=ph.profile["x"], y=ph.profile["y"],
+        zero_deg=res.zero_deg, displacement_mm=res.displacement_mm, radius_mm=base.radius_mm,
+        asymmetry=tuple(float(a) for a in res.asymmetry), source=str(args.path),
+        notes={"standard": f"{ph.space_group} {ph.cell}", "rwp": f"{res.rwp:.4f}", "chi2": f"{res.chi2:.3f}",
+               "two_theta_range": f"{res.two_theta[0]:g}-{res.two_theta[-1]:g}",
+               "cell": "refined" if args.refine_cell else "held at the given value"})
+    prof.save(args.output)
+    figs: list = []
+    if not args.no_figures:
+        _figure(res.plot(), args.output.parent / f"{args.output.stem}_fit.png", figs)
+    print(f"wrote {args.output}" + (f" and {figs[0]}" if figs else ""))
+    return 0
 
 
 # -- expansion ---------------------------------------------------------------------

@@ -39,6 +39,7 @@ from .profiles import (
     d_spacing_from_two_theta,
     lorentz_fwhm,
     powder_pattern,
+    powder_pattern_derivatives,
     profile_fwhm_eta,
     two_theta_deg,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "Cell", "ReflectionList", "crystal_system", "free_cell_parameters", "cell_from_free", "parse_cell",
     "d_spacing", "generate_reflections", "reflections_in_range",
     "InstrumentProfile", "caglioti_fwhm", "lorentz_fwhm", "profile_fwhm_eta", "powder_pattern",
+    "powder_pattern_derivatives",
     "chebyshev_background", "two_theta_deg", "d_spacing_from_two_theta",
     "Phase", "PhaseResult", "LeBailResult", "lebail_fit", "PROFILE_PARAMS",
     "SequentialResult", "fit_sequential", "ParametricResult", "fit_parametric",

@@ -69,6 +69,8 @@ class Phase:
     ``profile`` overrides the instrument's ``u, v, w, x, y`` for this phase
     (sample broadening); ``refine_profile`` lists the widths refined
     (default ``("w", "y")``: a Gaussian and a Lorentzian (size) term).
+    ``refine_cell=False`` holds the cell (a line-position standard such as
+    NIST LaB6 or Si, whose certified cell lets zero shift and displacement be refined).
     """
 
     space_group: str
@@ -77,6 +79,7 @@ class Phase:
     profile: Mapping[str, float] = field(default_factory=dict)
     refine_profile: tuple[str, ...] = ("w", "y")
     cell_bounds_rel: float = 0.05
+    refine_cell: bool = True
 
     def __post_init__(self):
         object.__setattr__(self, "profile", FrozenMap(self.profile))
@@ -101,15 +104,40 @@ class PhaseResult:
     reflections: ReflectionList
     two_theta_deg: np.ndarray
     intensities: np.ndarray
+    two_theta_range: tuple[float, float] | None = None
 
-    def reflections_frame(self):
-        """hkl, multiplicity, d (Å), 2θ (deg, Kα1), extracted intensity (Kα1 area)."""
+    def reflections_frame(self, *, overlap_fwhm: float = 0.5):
+        """hkl, multiplicity, d (Å), 2θ (deg, Kα1), extracted intensity (Kα1 area) and how far to trust it.
+
+        ``in_range`` is False for reflections generated with the margin whose Kα1
+        centre lies outside the fitted range: their "intensity" is the starting
+        value, not a measurement. ``overlap_group`` numbers runs of reflections whose
+        centres lie within ``overlap_fwhm`` FWHM of each other (e.g. (3 3 3) and (5 1 1)
+        in a cubic cell): Le Bail extraction shares such a run's intensity by the
+        starting ratio, so only the group's sum is measured.
+        """
         import pandas as pd
         r = self.reflections
         d = d_spacing(r.hkl, self.cell)
+        tt = np.asarray(self.two_theta_deg, dtype=float)
+        finite = np.isfinite(tt)
+        if self.two_theta_range is None:
+            in_range = finite
+        else:
+            in_range = finite & (tt >= self.two_theta_range[0]) & (tt <= self.two_theta_range[1])
+        fwhm, _ = profile_fwhm_eta(np.where(finite, tt, 1.0), *(self.profile[p] for p in PROFILE_PARAMS))
+        order = np.argsort(np.where(finite, tt, np.inf), kind="stable")
+        group = np.empty(tt.size, dtype=int)
+        g = 0
+        for j, idx in enumerate(order):
+            if j and not (finite[idx] and finite[order[j - 1]]
+                          and tt[idx] - tt[order[j - 1]] < overlap_fwhm * max(fwhm[idx], fwhm[order[j - 1]])):
+                g += 1
+            group[idx] = g
         return pd.DataFrame({"phase": self.name, "h": r.hkl[:, 0], "k": r.hkl[:, 1], "l": r.hkl[:, 2],
                              "multiplicity": r.multiplicity, "d_angstrom": d,
-                             "two_theta_deg": self.two_theta_deg, "intensity": self.intensities})
+                             "two_theta_deg": tt, "intensity": self.intensities, "in_range": in_range,
+                             "overlap_group": group})
 
 
 @dataclass(frozen=True)
@@ -205,10 +233,10 @@ class LeBailResult:
                  f" after {self.n_cycles} cycle(s); Rp = {100 * self.rp:.2f} %, Rwp = {100 * self.rwp:.2f} %, "
                  f"Rexp = {100 * self.rexp:.2f} %, chi2 = {self.chi2:.3f}"]
         for ph in self.phases:
-            cell = ", ".join(f"{p} = {getattr(ph.cell, p):.5f}({_esd(e)})" for p, e in ph.cell_stderr.items())
-            lines.append(f"  {ph.name} ({ph.space_group}): {cell}; V = {ph.volume_A3:.3f} +/- "
-                         f"{ph.volume_stderr_A3:.3f} A^3; {len(ph.reflections)} reflections")
-        lines.append(f"  zero = {self.zero_deg:.4f} +/- {self.zero_stderr_deg:.4f} deg")
+            cell = ", ".join(f"{p} = {_with_esd(getattr(ph.cell, p), e)}" for p, e in ph.cell_stderr.items())
+            lines.append(f"  {ph.name} ({ph.space_group}): {cell}; V = "
+                         f"{_with_esd(ph.volume_A3, ph.volume_stderr_A3)} A^3; {len(ph.reflections)} reflections")
+        lines.append(f"  zero = {_with_esd(self.zero_deg, self.zero_stderr_deg)} deg")
         if not self.converged or self.message != "ok":
             lines.append(f"  {self.message}")
         return "\n".join(lines)
@@ -219,11 +247,19 @@ class LeBailResult:
         return f"LeBailResult(\n{self.summary()}\n)"
 
 
-def _esd(e: float) -> str:
-    if not np.isfinite(e) or e <= 0:
-        return "?"
-    digits = max(0, -int(math.floor(math.log10(e))) + 1)
-    return f"{e:.{digits}f}"
+def _with_esd(value: float, esd: float) -> str:
+    """Crystallographic notation: ``9.95337(2)``, ``8.46639(13)`` (two esd digits when it starts with 1).
+
+    >>> _with_esd(9.953371, 0.000024), _with_esd(8.466391, 0.00013), _with_esd(316.98, 25.0)
+    ('9.95337(2)', '8.46639(13)', '317(25)')
+    """
+    if esd == 0:
+        return f"{value:.5f} (fixed)"
+    if not (np.isfinite(esd) and esd > 0):
+        return f"{value:.5f}(?)"
+    exp = math.floor(math.log10(esd))
+    digits = max(0, -exp + (1 if esd / 10.0 ** exp < 2.0 else 0))
+    return f"{value:.{digits}f}({round(esd * 10 ** digits)})"
 
 
 # ---------------------------------------------------------------------------
@@ -415,7 +451,7 @@ def _params(phases, free, instrument, start: Mapping[str, float] | None, refine_
             lo, hi = v0 * (1 - ph.cell_bounds_rel), v0 * (1 + ph.cell_bounds_rel)
             if p in _ANGLES:
                 lo, hi = max(v0 - 10.0, 30.0), min(v0 + 10.0, 150.0)
-            spec[f"p{i}_{p}"] = {"value": v0, "min": lo, "max": hi}
+            spec[f"p{i}_{p}"] = {"value": v0, "min": lo, "max": hi, "vary": ph.refine_cell}
         for p in PROFILE_PARAMS:
             v0 = float(ph.profile.get(p, getattr(instrument, p)))
             if start and f"p{i}_{p}" in start:
@@ -443,7 +479,8 @@ def _prescan_cell_scale(model, params, y, span: float, n: int = 161) -> None:
     signal = np.clip(y - np.percentile(y, 20), 0.0, None)
     if not np.any(signal > 0):
         return
-    lengths = [f"p{i}_{p}" for i in range(len(model.phases)) for p in model.free[i] if p in ("a", "b", "c")]
+    lengths = [f"p{i}_{p}" for i, ph in enumerate(model.phases) if ph.refine_cell
+               for p in model.free[i] if p in ("a", "b", "c")]
     if not lengths:
         return
     ones = [np.ones(len(r)) for r in model.refl]
@@ -640,7 +677,8 @@ def lebail_fit(measurement: Measurement, phases: Phase | Sequence[Phase], *,
             name=ph.name, space_group=ph.space_group, cell=cell, cell_stderr=FrozenMap(err), volume_A3=vol,
             volume_stderr_A3=vol_err, profile=FrozenMap({p: v[f"p{i}_{p}"] for p in PROFILE_PARAMS}),
             profile_stderr=FrozenMap({p: rep.stderr.get(f"p{i}_{p}", float("nan")) for p in PROFILE_PARAMS}),
-            reflections=refl[i], two_theta_deg=c[:n], intensities=intensities[i]))
+            reflections=refl[i], two_theta_deg=c[:n], intensities=intensities[i],
+            two_theta_range=(float(tt[0]), float(tt[-1]))))
     nb = n_background if n_background > 0 else 0
     return LeBailResult(
         phases=tuple(phase_results), zero_deg=v["zero_deg"], zero_stderr_deg=rep.stderr.get("zero_deg", 0.0),

@@ -18,6 +18,7 @@ line's options)::
     blank = "kapton.xy"                # container pattern, scale refined
     prescan = 0.02
     max_cycles = 8
+    extraction_passes = 3
 
 :func:`lebail_settings` checks such a mapping and returns a JSON-serialisable
 copy (paths made absolute, the SHA-256 of the instrument and blank files
@@ -46,7 +47,7 @@ __all__ = ["LEBAIL_KEYS", "lebail_job", "lebail_settings", "load_instrument", "p
 
 LEBAIL_KEYS = ("space_group", "cell", "phases", "radiation", "wavelength_angstrom", "instrument", "two_theta_min",
                "two_theta_max", "n_background", "refine_profile", "refine_zero", "refine_displacement",
-               "refine_asymmetry", "blank", "prescan", "max_cycles")
+               "refine_asymmetry", "blank", "prescan", "max_cycles", "extraction_passes")
 _PHASE_KEYS = ("space_group", "cell", "name", "refine_profile")
 
 
@@ -233,6 +234,8 @@ def lebail_settings(settings: Mapping[str, Any], *, where: str, base_dir=None,
         out["n_background"] = _number(settings, "n_background", where, integer=True, lo=0, hi=30)
     if "max_cycles" in settings:
         out["max_cycles"] = _number(settings, "max_cycles", where, integer=True, lo=1, hi=100)
+    if "extraction_passes" in settings:
+        out["extraction_passes"] = _number(settings, "extraction_passes", where, integer=True, lo=1, hi=100)
     if "prescan" in settings:
         out["prescan"] = _number(settings, "prescan", where, lo=0.0, hi=0.2)
     for key in ("refine_zero", "refine_displacement", "refine_asymmetry"):
@@ -259,7 +262,8 @@ def lebail_job(settings: Mapping[str, Any]) -> tuple[list[Phase], dict]:
     if "blank" in settings:
         from ..io import read
         kw["blank"] = read(settings["blank"])
-    for key in ("two_theta_min", "two_theta_max", "n_background", "max_cycles", "prescan", "refine_zero",
+    for key in ("two_theta_min", "two_theta_max", "n_background", "max_cycles", "extraction_passes", "prescan",
+                "refine_zero",
                 "refine_displacement", "refine_asymmetry"):
         if key in settings:
             kw[key] = settings[key]
