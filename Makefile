@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_conductivity.py
+	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_xrd.py
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache build *.egg-info

@@ -425,8 +425,10 @@ class _Model:
             y_peaks = sum(a @ x for a, x in zip(designs, intensities))
             _, bkg = self.linear(y_peaks)
             with np.errstate(divide="ignore", invalid="ignore"):
-                q = np.where(y_peaks > 1e-12 * max(y_peaks.max(), 1e-300),
-                             np.clip(self.y - bkg, 0.0, None) / y_peaks, 0.0)
+                # not clipped at zero: dropping the noise below the background but keeping the noise
+                # above it would inflate every intensity (and bias the widths); the floor below
+                # keeps an intensity positive
+                q = np.where(y_peaks > 1e-12 * max(y_peaks.max(), 1e-300), (self.y - bkg) / y_peaks, 0.0)
             for i, (a, den) in enumerate(zip(designs, dens)):
                 # I_k <- I_k * <q> over the part of its profile inside the range: the weighted
                 # mean keeps peaks cut by the range edge (or by the window) from shrinking
@@ -460,7 +462,10 @@ def _params(phases, free, instrument, start: Mapping[str, float] | None, refine_
             if p == "w":
                 lo = 1e-7
                 v0 = max(v0, 1e-7)
-            spec[f"p{i}_{p}"] = {"value": v0, "min": lo, "max": np.inf, "vary": p in ph.refine_profile}
+            # an upper bound on the widths (FWHM of about 1 deg or 20x the start) makes a fit that goes
+            # astray fail fast instead of growing profiles that span the whole pattern
+            hi = {"w": max(400.0 * v0, 1.0), "x": max(20.0 * abs(v0), 1.0), "y": max(20.0 * abs(v0), 1.0)}.get(p, np.inf)
+            spec[f"p{i}_{p}"] = {"value": v0, "min": lo, "max": hi, "vary": p in ph.refine_profile}
     z0 = float(start.get("zero_deg", instrument.zero_deg)) if start else instrument.zero_deg
     d0 = float(start.get("displacement_mm", instrument.displacement_mm)) if start else instrument.displacement_mm
     spec["zero_deg"] = {"value": z0, "min": z0 - 0.5, "max": z0 + 0.5, "vary": refine_zero}
@@ -473,7 +478,7 @@ def _params(phases, free, instrument, start: Mapping[str, float] | None, refine_
     return make_params(spec)
 
 
-def _prescan_cell_scale(model, params, y, span: float, n: int = 161) -> None:
+def _prescan_cell_scale(model, params, y, span: float, n: int | None = None) -> None:
     """Scale the cell lengths of every phase by the factor that best overlaps the observed peaks."""
     v0 = params.valuesdict()
     signal = np.clip(y - np.percentile(y, 20), 0.0, None)
@@ -483,6 +488,8 @@ def _prescan_cell_scale(model, params, y, span: float, n: int = 161) -> None:
                for p in model.free[i] if p in ("a", "b", "c")]
     if not lengths:
         return
+    if n is None:                # steps of 2.5e-4 (relative), finer than a peak width at high angle
+        n = max(21, int(round(2 * span / 2.5e-4)) + 1)
     ones = [np.ones(len(r)) for r in model.refl]
     best, best_score = 1.0, -np.inf
     for f in np.linspace(1.0 - span, 1.0 + span, n):
@@ -506,7 +513,7 @@ def lebail_fit(measurement: Measurement, phases: Phase | Sequence[Phase], *,
                n_background: int = 6, blank: Measurement | None = None, refine_zero: bool = True,
                refine_displacement: bool = False, refine_asymmetry: bool = False,
                start: "LeBailResult | Mapping[str, float] | None" = None, max_cycles: int = 8,
-               tol: float = 1e-4, window: float = 20.0, prescan: float = 0.02,
+               tol: float = 1e-4, window: float = 20.0, prescan: float | None = None,
                extraction_passes: int = 3) -> LeBailResult:
     """Le Bail fit of one powder pattern.
 
@@ -532,11 +539,12 @@ def lebail_fit(measurement: Measurement, phases: Phase | Sequence[Phase], *,
         Values of a neighbouring fit (sequential refinement); intensities are carried over too.
     max_cycles, tol : int, float
         Extraction/least-squares cycles, stopping when Rwp changes by less than ``tol`` (relative).
-    prescan : float
+    prescan : float, optional
         Before fitting, scan an isotropic scale of every cell length within ``±prescan``
         (relative; 0 to switch off) for the best overlap of unit-intensity peaks with the
         pattern: Le Bail extraction only converges from a cell whose peaks lie within about
         one FWHM of the observed ones, and a temperature step can move them further.
+        Default 0.02, or 0.005 when starting from a neighbouring fit (``start``).
     extraction_passes : int
         Le Bail extraction passes after each least-squares cycle. The widths and the
         extracted intensities of overlapping reflections converge together, slowly: more
@@ -591,6 +599,8 @@ def lebail_fit(measurement: Measurement, phases: Phase | Sequence[Phase], *,
     model = _Model(tt, y, sigma, phases, refl, rad, inst, n_background, blank_y, window)
     start_values = dict(start.params) if isinstance(start, LeBailResult) else dict(start or {})
     params = _params(phases, model.free, inst, start_values, refine_zero, refine_displacement, refine_asymmetry)
+    if prescan is None:          # a neighbouring fit is close: a narrower scan of the same resolution
+        prescan = 0.005 if start is not None else 0.02
     if prescan:
         _prescan_cell_scale(model, params, y, prescan)
     v = params.valuesdict()
