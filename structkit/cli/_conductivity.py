@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import StructkitError
-from ._common import _regimes, report_failures
+from ._common import _regimes, read_csv_table, report_failures
 
 
 def add_parser(sub) -> None:
@@ -95,23 +95,12 @@ def _eis(args) -> int:
 
 
 def _arrhenius(args) -> int:
-    import pandas as pd
 
-    from ..core.errors import ReadError
     from ..io import write_table
     from ..pipeline.conductivity import summarise_sigma_table
 
-    try:
-        frame = pd.read_csv(args.table)
-    except FileNotFoundError:
-        raise ReadError("file not found", path=args.table) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ReadError(f"not a readable CSV ({exc})", path=args.table) from None
     col = "sigma_S_per_cm" if args.quantity == "bulk" else "sigma_total_S_per_cm"
-    for need in ("temperature_K", col):
-        if need not in frame.columns:
-            raise ReadError(f"needs a column {need!r}; columns are {', '.join(frame.columns)}",
-                            path=args.table)
+    frame = read_csv_table(args.table, ("temperature_K", col))
     ecol = "sigma_stderr_S_per_cm" if args.quantity == "bulk" else "sigma_total_stderr_S_per_cm"
     if ecol not in frame.columns:
         frame[ecol] = float("nan")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..core.errors import ConfigError, ReadError, StructkitError
-from ._common import _regimes, report_failures
+from ..core.errors import ConfigError, StructkitError
+from ..pipeline.adapters import slug
+from ._common import _regimes, read_csv_table, report_failures
 
 __all__ = ["add_parser"]
 
@@ -168,16 +169,8 @@ def _read_all(paths, failures: list) -> list:
 
 
 def _figure(fig, path: Path, figures: list) -> None:
-    import matplotlib.pyplot as plt
-
-    from ..io import save_figure
-    save_figure(fig, path)
-    plt.close(fig)
-    figures.append(path)
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(text)) or "pattern"
+    from ..pipeline.adapters import save_and_close
+    figures.append(save_and_close(fig, path))
 
 
 def _write_descriptors(rows, output: Path) -> Path | None:
@@ -225,7 +218,7 @@ def _lebail(args) -> int:
         results.append(res)
         descs.extend(res.descriptors())
         if not args.no_figures:
-            _figure(res.plot(), fig_dir / f"{_slug(Path(m.source).stem)}_lebail.png", figs)
+            _figure(res.plot(), fig_dir / f"{slug(Path(m.source).stem)}_lebail.png", figs)
     if rows:
         write_table(pd.DataFrame(rows), args.output)
         refl = args.output.parent / f"{args.output.stem}_reflections.csv"
@@ -292,7 +285,7 @@ def _sequential(args) -> int:
             _figure(seq.plot(), fig_dir / "sequential.png", figs)
         for r in seq.results:
             if r is not None:
-                _figure(r.plot(), fig_dir / f"{_slug(Path(r.source).stem)}_lebail.png", figs)
+                _figure(r.plot(), fig_dir / f"{slug(Path(r.source).stem)}_lebail.png", figs)
     n_ok = len(good)
     print(f"{n_ok}/{len(seq.results)} pattern(s) converged; wrote {', '.join(map(str, written))}"
           + (f" and {len(figs)} figure(s)" if figs else ""))
@@ -349,18 +342,10 @@ def _expansion(args) -> int:
     from ..io import write_table
     from ..xrd import thermal_expansion
 
-    try:
-        frame = pd.read_csv(args.table)
-    except FileNotFoundError:
-        raise ReadError("file not found", path=args.table) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ReadError(f"not a readable CSV ({exc})", path=args.table) from None
     pre = f"{args.phase}_" if args.phase else ""
     vcol, ecol, acol = f"{pre}volume_A3", f"{pre}volume_stderr_A3", f"{pre}a_angstrom"
-    for need in ("temperature_K", vcol):
-        if need not in frame.columns:
-            raise ReadError(f"needs a column {need!r}; columns are {', '.join(frame.columns)}"
-                            + ("" if pre else "; for a multi-phase table give --phase NAME"), path=args.table)
+    frame = read_csv_table(args.table, ("temperature_K", vcol),
+                           "" if pre else "; for a multi-phase table give --phase NAME")
     if "converged" in frame.columns:
         dropped = frame[~frame["converged"].astype(bool)]
         for f in dropped.get("file", []):
@@ -386,7 +371,7 @@ def _expansion(args) -> int:
         local.append(res.local_frame())
         descs.extend(res.descriptors())
         if not args.no_figures:
-            _figure(res.plot(), fig_dir / f"expansion_{_slug(sample)}.png", figs)
+            _figure(res.plot(), fig_dir / f"expansion_{slug(sample)}.png", figs)
     if not regs:
         raise StructkitError(f"{args.table}: no converged row with temperature_K and {vcol}")
     write_table(pd.concat(regs, ignore_index=True), args.output)
@@ -515,7 +500,7 @@ def _amorphization(args) -> int:
         fig_dir = args.output.parent / f"{args.output.stem}_figures"
         _figure(series.plot(), fig_dir / "crystallinity_series.png", figs)
         for r in series.results:
-            _figure(r.plot(), fig_dir / f"{_slug(Path(r.source).stem)}_crystallinity.png", figs)
+            _figure(r.plot(), fig_dir / f"{slug(Path(r.source).stem)}_crystallinity.png", figs)
     print(f"wrote {', '.join(map(str, written))}" + (f" and {len(figs)} figure(s)" if figs else ""))
     return report_failures(failures, args.output, any_ok=True)
 

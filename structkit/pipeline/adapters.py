@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # pandas is imported only where a table is built
 __all__ = [
     "TaskResult", "SummaryResult", "TechniqueAdapter",
     "register_adapter", "get_adapter", "available_adapters",
-    "check_keys", "positive_number", "atomic_savefig",
+    "check_keys", "positive_number", "atomic_savefig", "save_and_close", "slug",
 ]
 
 #: Modules that register the built-in adapters; imported on first look-up.
@@ -291,3 +291,20 @@ def atomic_savefig(fig, path) -> Path:
     """Save a matplotlib Figure atomically; the same as :func:`structkit.io.save_figure`."""
     from ..io import save_figure
     return save_figure(fig, path)
+
+
+def save_and_close(fig, path) -> str:
+    """:func:`atomic_savefig`, then release the figure; returns the path as a string (for ``figures``)."""
+    import matplotlib.pyplot as plt
+    out = atomic_savefig(fig, path)
+    plt.close(fig)
+    return str(out)
+
+
+def slug(text) -> str:
+    """A file-name-safe version of ``text`` (letters, digits, ``-_.`` kept; the rest ``_``).
+
+    >>> slug("NTC 6h (annealed)")
+    'NTC_6h__annealed_'
+    """
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(text)) or "sample"

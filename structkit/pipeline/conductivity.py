@@ -28,7 +28,8 @@ from .adapters import (
     SummaryResult,
     TaskResult,
     TechniqueAdapter,
-    atomic_savefig,
+    save_and_close,
+    slug,
     check_keys,
     positive_number,
     register_adapter,
@@ -40,9 +41,6 @@ _KEYS = ("thickness_cm", "diameter_cm", "area_cm2", "circuit", "weighting", "bul
          "f_max_Hz", "figures", "arrhenius", "sample")
 _ARRHENIUS_KEYS = ("regimes", "form", "criterion", "quantity")
 
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(text)) or "sample"
 
 
 def summarise_sigma_table(frame, *, regimes="auto", form="sigmaT", criterion="bic", quantity="bulk",
@@ -90,11 +88,7 @@ def summarise_sigma_table(frame, *, regimes="auto", form="sigmaT", criterion="bi
             msgs.append(f"sample {sample!r}: Arrhenius fit did not converge: {res.message}")
         if figure_dir is not None:
             fig = res.plot()
-            path = Path(figure_dir) / f"{figure_prefix}arrhenius_{_slug(sample)}.png"
-            atomic_savefig(fig, path)
-            import matplotlib.pyplot as plt
-            plt.close(fig)
-            figs.append(str(path))
+            figs.append(save_and_close(fig, Path(figure_dir) / f"{figure_prefix}arrhenius_{slug(sample)}.png"))
     regime_table = pd.concat(regs, ignore_index=True) if regs else pd.DataFrame()
     bp_table = pd.concat(bps, ignore_index=True) if bps else pd.DataFrame(
         columns=["sample", "between_regimes", "breakpoint_K", "breakpoint_stderr_K"])
@@ -173,13 +167,9 @@ class ConductivityAdapter(TechniqueAdapter):
                         "left out of the Arrhenius fit")
         figs = []
         if settings.get("figures", True):
-            import matplotlib.pyplot as plt
             for kind in ("nyquist", "conductivity"):
-                fig = res.plot(kind=kind)
-                out = Path(figure_dir) / f"{_slug(Path(path).stem)}_{kind}.png"
-                atomic_savefig(fig, out)
-                plt.close(fig)
-                figs.append(str(out))
+                figs.append(save_and_close(res.plot(kind=kind),
+                                           Path(figure_dir) / f"{slug(Path(path).stem)}_{kind}.png"))
         row = res.to_row()
         row["file"] = str(path)
         return TaskResult(rows=[row], descriptors=res.descriptors(), figures=figs, messages=msgs)

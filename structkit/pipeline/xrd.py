@@ -28,7 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.errors import ConfigError, DataError
-from .adapters import SummaryResult, TaskResult, TechniqueAdapter, atomic_savefig, check_keys, register_adapter
+from .adapters import SummaryResult, TaskResult, TechniqueAdapter, check_keys, register_adapter, save_and_close, slug
 
 __all__ = ["XrdAdapter"]
 
@@ -36,9 +36,6 @@ _EXTRA = ("figures", "sample", "expansion")
 _EXPANSION_KEYS = ("regimes", "criterion")
 _MIN_TEMPERATURES = 6
 
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(text)) or "sample"
 
 
 class XrdAdapter(TechniqueAdapter):
@@ -86,12 +83,7 @@ class XrdAdapter(TechniqueAdapter):
                         "left out of the thermal expansion")
         figs = []
         if settings.get("figures", True):
-            import matplotlib.pyplot as plt
-            fig = res.plot()
-            out = Path(figure_dir) / f"{_slug(Path(path).stem)}_lebail.png"
-            atomic_savefig(fig, out)
-            plt.close(fig)
-            figs.append(str(out))
+            figs.append(save_and_close(res.plot(), Path(figure_dir) / f"{slug(Path(path).stem)}_lebail.png"))
         row = res.to_row()
         row["file"] = str(path)
         return TaskResult(rows=[row], descriptors=res.descriptors(), figures=figs, messages=msgs)
@@ -134,11 +126,8 @@ class XrdAdapter(TechniqueAdapter):
                 bps.append(res.breakpoints_frame().assign(phase=pre.rstrip("_")))
                 descs.extend(res.descriptors())
                 if settings.get("figures", True):
-                    import matplotlib.pyplot as plt
-                    fig = res.plot()
-                    path = Path(out_dir) / "figures" / "xrd" / f"expansion_{_slug(label)}.png"
-                    atomic_savefig(fig, path)
-                    plt.close(fig)
+                    path = Path(out_dir) / "figures" / "xrd" / f"expansion_{slug(label)}.png"
+                    save_and_close(res.plot(), path)
                     figs.append(str(path.relative_to(out_dir)))
         tables = {}
         if regs:
