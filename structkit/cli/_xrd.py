@@ -340,31 +340,19 @@ def _expansion(args) -> int:
     import pandas as pd
 
     from ..io import write_table
-    from ..xrd import thermal_expansion
+    from ..pipeline.xrd import expansion_per_sample
 
     pre = f"{args.phase}_" if args.phase else ""
-    vcol, ecol, acol = f"{pre}volume_A3", f"{pre}volume_stderr_A3", f"{pre}a_angstrom"
+    vcol = f"{pre}volume_A3"
     frame = read_csv_table(args.table, ("temperature_K", vcol),
                            "" if pre else "; for a multi-phase table give --phase NAME")
-    if "converged" in frame.columns:
-        dropped = frame[~frame["converged"].astype(bool)]
-        for f in dropped.get("file", []):
-            print(f"structkit: {f}: not converged; left out of the expansion fit", file=sys.stderr)
-        frame = frame[frame["converged"].astype(bool)]
-    frame = frame[frame["temperature_K"].notna() & frame[vcol].notna()]
-    if "sample" not in frame.columns:
-        frame = frame.assign(sample=args.table.stem)
-    frame = frame.assign(sample=frame["sample"].fillna("").astype(str))
+    fits, _, dropped = expansion_per_sample(frame, prefix=pre, regimes=args.regimes, criterion=args.criterion,
+                                            default_sample=args.table.stem)
+    for f in dropped:
+        print(f"structkit: {f}: not converged; left out of the expansion fit", file=sys.stderr)
     regs, bps, local, descs, figs = [], [], [], [], []
     fig_dir = args.output.parent / f"{args.output.stem}_figures"
-    for sample, g in frame.groupby("sample", sort=True):
-        g = g.sort_values("temperature_K")
-        cubic = acol in g.columns and not any(c in g.columns for c in (f"{pre}b_angstrom", f"{pre}c_angstrom"))
-        res = thermal_expansion(
-            g["temperature_K"].to_numpy(float), volume_A3=g[vcol].to_numpy(float),
-            volume_stderr_A3=g[ecol].to_numpy(float) if ecol in g.columns else None,
-            a_angstrom=g[acol].to_numpy(float) if cubic else None,
-            regimes=args.regimes, criterion=args.criterion, sample=sample)
+    for sample, res in fits:
         print(res.summary())
         regs.append(res.to_frame())
         bps.append(res.breakpoints_frame())

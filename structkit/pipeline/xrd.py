@@ -30,12 +30,66 @@ from pathlib import Path
 from ..core.errors import ConfigError, DataError
 from .adapters import SummaryResult, TaskResult, TechniqueAdapter, check_keys, register_adapter, save_and_close, slug
 
-__all__ = ["XrdAdapter"]
+__all__ = ["XrdAdapter", "expansion_per_sample"]
 
 _EXTRA = ("figures", "sample", "expansion")
 _EXPANSION_KEYS = ("regimes", "criterion")
 _MIN_TEMPERATURES = 6
 
+
+
+def expansion_per_sample(frame, *, prefix: str = "", regimes="auto", criterion: str = "bic",
+                         default_sample: str = "", min_temperatures: int = 0, collect_errors: bool = False):
+    """Thermal expansion of every sample of a cell table (the rows :meth:`LeBailResult.to_row` makes).
+
+    Rows that did not converge, or lack ``temperature_K`` or ``<prefix>volume_A3``, are left
+    out. A cubic cell (``a`` but no ``b``, ``c`` column) also gives α_L. Used by
+    ``structkit xrd expansion`` and by the ``[xrd]`` campaign summary.
+
+    Returns
+    -------
+    results : list of (sample, ExpansionResult)
+    messages : list of str
+        Samples with fewer than ``min_temperatures`` temperatures and, with
+        ``collect_errors``, samples whose fit failed (otherwise the error propagates).
+    dropped : list of str
+        Files of the rows that did not converge.
+    """
+    import pandas as pd
+
+    from ..xrd import thermal_expansion
+
+    vcol, ecol, acol = f"{prefix}volume_A3", f"{prefix}volume_stderr_A3", f"{prefix}a_angstrom"
+    dropped: list = []
+    if "converged" in frame.columns:
+        ok = frame["converged"].astype(bool)
+        dropped = list(frame.loc[~ok, "file"]) if "file" in frame.columns else []
+        frame = frame[ok]
+    frame = frame[frame["temperature_K"].notna() & frame[vcol].notna()]
+    samples = frame["sample"] if "sample" in frame.columns else pd.Series(default_sample, index=frame.index)
+    frame = frame.assign(sample=samples.fillna("").astype(str))
+    cubic = acol in frame.columns and not any(f"{prefix}{p}_angstrom" in frame.columns for p in ("b", "c"))
+    results, messages = [], []
+    for sample, g in frame.groupby("sample", sort=True):
+        g = g.sort_values("temperature_K")
+        label = f"{sample} {prefix.rstrip('_')}".strip()
+        n_t = g["temperature_K"].nunique()
+        if n_t < min_temperatures:
+            messages.append(f"sample {label!r}: {n_t} converged temperature(s); thermal expansion needs "
+                            f"{min_temperatures}")
+            continue
+        try:
+            res = thermal_expansion(g["temperature_K"].to_numpy(float), volume_A3=g[vcol].to_numpy(float),
+                                    volume_stderr_A3=g[ecol].to_numpy(float) if ecol in g.columns else None,
+                                    a_angstrom=g[acol].to_numpy(float) if cubic else None,
+                                    regimes=regimes, criterion=criterion, sample=sample)
+        except (DataError, ConfigError) as exc:
+            if not collect_errors:
+                raise
+            messages.append(f"sample {label!r}: thermal expansion failed: {exc}")
+            continue
+        results.append((sample, res))
+    return results, messages, dropped
 
 
 class XrdAdapter(TechniqueAdapter):
@@ -91,41 +145,27 @@ class XrdAdapter(TechniqueAdapter):
     def summarise(self, results, settings: dict, out_dir: Path) -> SummaryResult:
         import pandas as pd
 
-        from ..xrd import thermal_expansion
-
         frame = pd.DataFrame([r for res in results for r in res.rows])
         exp = settings.get("expansion", {})
         msgs, regs, bps, descs, figs = [], [], [], [], []
         multi = len(settings.get("phases", [])) > 1
         if frame.empty or "temperature_K" not in frame.columns:
             return SummaryResult(messages=["no pattern with a temperature: no thermal expansion"])
-        frame = frame.assign(sample=frame.get("sample", pd.Series("", index=frame.index)).fillna("").astype(str))
         prefixes = [f"{p.get('name') or p['space_group'].replace(' ', '')}_" for p in settings["phases"]] \
             if multi else [""]
         for pre in prefixes:
-            vcol, ecol = f"{pre}volume_A3", f"{pre}volume_stderr_A3"
-            if vcol not in frame.columns:
+            if f"{pre}volume_A3" not in frame.columns:
                 continue
-            for sample, g in frame.groupby("sample", sort=True):
-                g = g[g["temperature_K"].notna() & g[vcol].notna() & g["converged"].astype(bool)]
-                g = g.sort_values("temperature_K")
-                label = f"{sample} {pre.rstrip('_')}".strip()
-                if g["temperature_K"].nunique() < _MIN_TEMPERATURES:
-                    msgs.append(f"sample {label!r}: {g['temperature_K'].nunique()} converged temperature(s); "
-                                f"thermal expansion needs {_MIN_TEMPERATURES}")
-                    continue
-                try:
-                    res = thermal_expansion(g["temperature_K"].to_numpy(float), volume_A3=g[vcol].to_numpy(float),
-                                            volume_stderr_A3=g[ecol].to_numpy(float) if ecol in g else None,
-                                            regimes=exp.get("regimes", "auto"),
-                                            criterion=exp.get("criterion", "bic"), sample=sample)
-                except (DataError, ConfigError) as exc:
-                    msgs.append(f"sample {label!r}: thermal expansion failed: {exc}")
-                    continue
+            fits, notes, _ = expansion_per_sample(frame, prefix=pre, regimes=exp.get("regimes", "auto"),
+                                                  criterion=exp.get("criterion", "bic"),
+                                                  min_temperatures=_MIN_TEMPERATURES, collect_errors=True)
+            msgs.extend(notes)
+            for sample, res in fits:
                 regs.append(res.to_frame().assign(phase=pre.rstrip("_")))
                 bps.append(res.breakpoints_frame().assign(phase=pre.rstrip("_")))
                 descs.extend(res.descriptors())
                 if settings.get("figures", True):
+                    label = f"{sample} {pre.rstrip('_')}".strip()
                     path = Path(out_dir) / "figures" / "xrd" / f"expansion_{slug(label)}.png"
                     save_and_close(res.plot(), path)
                     figs.append(str(path.relative_to(out_dir)))
