@@ -39,7 +39,6 @@ Examples
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -72,8 +71,8 @@ from .radiation import radiation as _radiation
 __all__ = ["CrystallinityResult", "crystalline_fraction", "CrystallinitySeries", "crystallinity_series"]
 
 
-@dataclass(frozen=True, eq=False)
-class CrystallinityResult:
+@dataclass(frozen=True, eq=False, repr=False)   # repr from SummaryRepr
+class CrystallinityResult(SummaryRepr):
     """Crystalline and amorphous intensity of one pattern and the crystalline fraction.
 
     ``parts`` holds the model curves on ``two_theta_deg``: ``blank`` (scaled),
@@ -154,13 +153,7 @@ class CrystallinityResult:
              f"{len(self.peaks)} reflections, blank scale {self.blank_scale:.4g})")
         return s if self.converged else s + f"\n  NOT converged: {self.message}"
 
-    __str__ = summary
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary())}</pre>" + self.to_frame().to_html(index=False)
+    _html_summary_lines = None          # the second line is the convergence message, not a table
 
 
 def _blank_on(x, blank: Measurement | None, context: str):

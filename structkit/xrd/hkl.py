@@ -136,7 +136,7 @@ def group_intensities(results, group="hk0", *, phase: int = 0, overlap_fwhm: flo
         members = {tuple(h) for h in refl.group(group).hkl}
         in_group = np.array([tuple(h) in members for h in refl.hkl], dtype=bool)
         tt = np.asarray(ph.two_theta_deg, dtype=float)
-        inside = np.isfinite(tt) & (tt >= r.two_theta[0]) & (tt <= r.two_theta[-1])
+        inside = ph.in_range
         usable = inside.copy()
         overlapped = np.zeros(len(refl), dtype=bool)
         if exclude_overlaps:
@@ -164,8 +164,8 @@ def group_intensities(results, group="hk0", *, phase: int = 0, overlap_fwhm: flo
     ref = frame["fraction_group"].iloc[0]
     frame["fraction_group_relative"] = frame["fraction_group"] / ref if ref > 0 else float("nan")
     _, ph0, keys0, in_group0, _, _ = per_fit[0]
-    used = [k for k in keys0 if k in common]
-    members = {k for k, g in zip(keys0, in_group0) if g}
-    frame.attrs["hkl_used"] = [f"({h} {k} {l})" for h, k, l in used]
-    frame.attrs["hkl_group"] = [f"({h} {k} {l})" for h, k, l in used if (h, k, l) in members]
+    used = np.array([k in common for k in keys0], dtype=bool)
+    labels = ph0.reflections.labels()
+    frame.attrs["hkl_used"] = [lab for lab, u in zip(labels, used) if u]
+    frame.attrs["hkl_group"] = [lab for lab, u, g in zip(labels, used, in_group0) if u and g]
     return frame

@@ -106,6 +106,16 @@ class PhaseResult:
     intensities: np.ndarray
     two_theta_range: tuple[float, float] | None = None
 
+    @property
+    def in_range(self) -> np.ndarray:
+        """Mask of the reflections whose Kα1 centre lies inside the fitted 2θ range (their
+        intensities are measured; the others were generated with a margin and keep their start)."""
+        tt = np.asarray(self.two_theta_deg, dtype=float)
+        inside = np.isfinite(tt)
+        if self.two_theta_range is not None:
+            inside &= (tt >= self.two_theta_range[0]) & (tt <= self.two_theta_range[1])
+        return inside
+
     def reflections_frame(self, *, overlap_fwhm: float = 0.5):
         """hkl, multiplicity, d (Å), 2θ (deg, Kα1), extracted intensity (Kα1 area) and how far to trust it.
 
@@ -121,10 +131,7 @@ class PhaseResult:
         d = d_spacing(r.hkl, self.cell)
         tt = np.asarray(self.two_theta_deg, dtype=float)
         finite = np.isfinite(tt)
-        if self.two_theta_range is None:
-            in_range = finite
-        else:
-            in_range = finite & (tt >= self.two_theta_range[0]) & (tt <= self.two_theta_range[1])
+        in_range = self.in_range
         fwhm, _ = profile_fwhm_eta(np.where(finite, tt, 1.0), *(self.profile[p] for p in PROFILE_PARAMS))
         order = np.argsort(np.where(finite, tt, np.inf), kind="stable")
         group = np.empty(tt.size, dtype=int)
