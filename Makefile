@@ -7,10 +7,12 @@ EXTRAS ?= test
 
 .PHONY: install demo test bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/xas-lean.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install --quiet -r requirements/xas-lean.txt
+	$(BIN)/python -m pip install --quiet --no-deps "xraylarch>=2025.1,<2028"
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -50,7 +50,7 @@ from ..core.fit import FitReport, make_params, minimize
 from ..core.frozen import FrozenMap
 from ..core.lineshapes import gaussian
 from ..core.measurement import Measurement
-from ._repr import SummaryRepr
+from ..core.summary import SummaryRepr
 from .peakwidth import (
     _SHAPES,
     PeakFitResult,

@@ -39,7 +39,7 @@ from ..core.errors import ConfigError, DataError, FitError
 from ..core.fit import FitReport, make_params, minimize
 from ..core.frozen import FrozenMap
 from ..core.lineshapes import tch_fwhm_eta
-from ._repr import SummaryRepr
+from ..core.summary import SummaryRepr
 from .peakwidth import PeakFitResult
 from .profiles import InstrumentProfile, caglioti_fwhm, lorentz_fwhm
 

@@ -42,7 +42,7 @@ from ..core.fit import FitReport, make_params, minimize
 from ..core.frozen import FrozenMap
 from ..core.lineshapes import _G_NORM, _LN2, integral_breadth_pseudo_voigt
 from ..core.measurement import Measurement
-from ._repr import SummaryRepr
+from ..core.summary import SummaryRepr
 from .profiles import chebyshev_basis
 from .radiation import Radiation
 from .radiation import radiation as _radiation

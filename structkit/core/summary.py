@@ -1,4 +1,4 @@
-"""Text and notebook representations shared by the XRD Result classes."""
+"""Text and notebook representations shared by the Result classes of every technique."""
 
 from __future__ import annotations
 
