@@ -48,5 +48,7 @@ def larch_version() -> str:
 @contextlib.contextmanager
 def quiet():
     """Swallow what larch prints on stdout (FEFF runs and some fits are chatty)."""
-    with contextlib.redirect_stdout(io.StringIO()):
+    # a real text stream: larch asks sys.stdout for its encoding (a StringIO has none)
+    sink = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with contextlib.redirect_stdout(sink):
         yield
