@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.errors import StructkitError
-from . import _conductivity, _xrd
+from . import _conductivity, _xas, _xrd
 from ._common import _regimes
 
 __all__ = ["build_parser", "main"]
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _conductivity.add_parser(sub)
     _xrd.add_parser(sub)
+    _xas.add_parser(sub)
 
     join = sub.add_parser("join", help="attach sigma and Ea to a descriptor table")
     join.add_argument("descriptors", type=Path, help="long-form descriptor CSV")

@@ -52,3 +52,33 @@ def read_csv_table(path: Path, need: tuple[str, ...] = (), hint: str = ""):
         if col not in frame.columns:
             raise ReadError(f"needs a column {col!r}; columns are {', '.join(frame.columns)}{hint}", path=path)
     return frame
+
+
+def read_all(paths, failures: list, **hints) -> list:
+    """Read every file with :func:`structkit.io.read`; a file that fails goes to ``failures`` and the rest go on."""
+    from ..core.errors import StructkitError
+    from ..io import read
+
+    out = []
+    for path in paths:
+        try:
+            out.append(read(path, **hints))
+        except StructkitError as exc:
+            failures.append({"file": str(path), "error": type(exc).__name__, "message": str(exc)})
+    return out
+
+
+def save_figure_to(fig, path: Path, figures: list) -> None:
+    """Save and close a figure (atomically), and note its path in ``figures``."""
+    from ..pipeline.adapters import save_and_close
+    figures.append(save_and_close(fig, path))
+
+
+def write_descriptors(rows, output: Path) -> Path | None:
+    """``<stem>_descriptors.csv`` beside ``output`` (the long schema ``structkit join`` takes), or None without rows."""
+    if not rows:
+        return None
+    from ..core.descriptors import DescriptorTable
+    path = output.parent / f"{output.stem}_descriptors.csv"
+    DescriptorTable.from_rows(rows).to_csv(path)
+    return path

@@ -14,6 +14,9 @@ from pathlib import Path
 from ..core.errors import ConfigError, StructkitError
 from ..pipeline.adapters import slug
 from ._common import _regimes, read_csv_table, report_failures
+from ._common import read_all as _read_all
+from ._common import save_figure_to as _figure
+from ._common import write_descriptors as _write_descriptors
 
 __all__ = ["add_parser"]
 
@@ -154,32 +157,6 @@ def _settings(args) -> dict:
     if getattr(args, "fixed_zero", False):
         raw["refine_zero"] = False
     return lebail_settings(raw, where="options:", base_dir=Path.cwd())
-
-
-def _read_all(paths, failures: list) -> list:
-    from ..io import read
-
-    out = []
-    for path in paths:
-        try:
-            out.append(read(path))
-        except StructkitError as exc:
-            failures.append({"file": str(path), "error": type(exc).__name__, "message": str(exc)})
-    return out
-
-
-def _figure(fig, path: Path, figures: list) -> None:
-    from ..pipeline.adapters import save_and_close
-    figures.append(save_and_close(fig, path))
-
-
-def _write_descriptors(rows, output: Path) -> Path | None:
-    if not rows:
-        return None
-    from ..core.descriptors import DescriptorTable
-    path = output.parent / f"{output.stem}_descriptors.csv"
-    DescriptorTable.from_rows(rows).to_csv(path)
-    return path
 
 
 def _reflections_table(results):

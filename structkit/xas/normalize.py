@@ -291,7 +291,9 @@ def _check_edge_position(energy, e0: float, name: str, source: str) -> None:
 
 
 def _check_step(g, energy, mu, e0: float, min_snr: float, source: str) -> None:
-    step = float(g.edge_step)
+    # larch reports |step|; the sign is post-edge minus pre-edge at E0
+    ie0 = int(np.argmin(np.abs(energy - e0)))
+    step = float(np.asarray(g.post_edge)[ie0] - np.asarray(g.pre_edge)[ie0])
     pre = (energy >= e0 + float(g.pre_edge_details.pre1)) & (energy <= e0 + float(g.pre_edge_details.pre2))
     resid = (mu - np.asarray(g.pre_edge))[pre]
     noise = float(np.std(resid)) if resid.size >= 3 else 0.0

@@ -101,7 +101,9 @@ def synthetic_xas(e0: float, chi: tuple[np.ndarray, np.ndarray] | None = None, *
         kk = np.arange(0, kmax + 0.5, 0.05)
         chi = (kk, shells_chi(kk, [(12, 2.55, 0.008)]))
     ck = np.interp(k, np.asarray(chi[0], float), np.asarray(chi[1], float), left=0.0, right=0.0)
-    ck = np.where(de > 0, ck, 0.0)
+    # the fine structure turns on smoothly by k = 3 (a damped sine grows like 1/k towards the edge,
+    # where the real near-edge structure is not EXAFS); 1 - exp(-(k/2)^6) is 1 to 1e-5 above k = 3
+    ck = np.where(de > 0, ck * (1.0 - np.exp(-(k / 2.0) ** 6)), 0.0)
     edge = 0.5 + np.arctan(de / edge_width) / np.pi
     wl = white_line * (edge_width ** 2) / ((de - 3.0) ** 2 + edge_width ** 2) if white_line else 0.0
     post = np.exp(-post_decay * np.clip(de, 0, None))
