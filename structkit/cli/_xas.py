@@ -329,9 +329,9 @@ def _path_models(args):
 
 
 def _variables(args, models) -> dict:
-    from ..xas.feff import load_paths
     v: dict = {}
     if args.fit_n:
+        from ..xas.feff import load_paths
         v["s02"] = {"value": 1.0 if args.s02 is None else args.s02, "vary": False}
         for i, p in enumerate(load_paths([str(m.filename) for m in models])):
             v[f"n_{i + 1}"] = {"value": float(p.degen), "min": 0.0}

@@ -241,7 +241,8 @@ def fit_shells(data: Exafs | Sequence[Exafs], paths: Sequence[PathModel] | Seque
                variables: Mapping[str, Any] | None = None, kmin: float = 3.0, kmax: float | None = None,
                kweight: float | Sequence[float] = 2, dk: float = 1.0, window: str = "kaiser", rmin: float = 1.0,
                rmax: float = 3.0, fitspace: str = "r", sigma2_model: str | None = None,
-               temperatures: Sequence[float] | None = None, epsilon_k: float | None = None) -> ShellFit:
+               temperatures: Sequence[float] | None = None, epsilon_k: float | None = None,
+               refine_bkg: bool = False) -> ShellFit:
     """Fit FEFF paths to one χ(k) or to a series of them with shared variables.
 
     Parameters
@@ -263,6 +264,9 @@ def fit_shells(data: Exafs | Sequence[Exafs], paths: Sequence[PathModel] | Seque
         Dataset temperatures (K); default each dataset's ``temperature_K`` condition.
     epsilon_k : float, optional
         Noise in χ(k); default larch's estimate from high R.
+    refine_bkg : bool
+        Refine a spline background below ``rmin`` together with the paths (larch's
+        ``refine_bkg``): decorrelates low-R shells from what AUTOBK left behind.
 
     Returns
     -------
@@ -364,7 +368,8 @@ def fit_shells(data: Exafs | Sequence[Exafs], paths: Sequence[PathModel] | Seque
     for i, (d, row) in enumerate(zip(datasets, built)):
         plist = [xafs.feffpath(pm.filename, label=f"{_safe(pm.name)}_{i}", **exprs) for pm, exprs, _, _ in row]
         g = _larch.group(k=np.array(d.k), chi=np.array(d.chi))
-        lds.append(xafs.feffit_dataset(data=g, pathlist=plist, transform=trans, epsilon_k=epsilon_k))
+        lds.append(xafs.feffit_dataset(data=g, pathlist=plist, transform=trans, epsilon_k=epsilon_k,
+                                              refine_bkg=refine_bkg))
     try:
         with _larch.quiet():
             out = xafs.feffit(group, lds if len(lds) > 1 else lds[0])
@@ -374,7 +379,7 @@ def fit_shells(data: Exafs | Sequence[Exafs], paths: Sequence[PathModel] | Seque
     return _collect(out, datasets, built, n_names, temps, dict(
         kmin=float(kmin), kmax=float(kmax_used), kweight=kweight, dk=float(dk), window=window.lower(),
         rmin=float(rmin), rmax=float(rmax), fitspace=fitspace, sigma2_model=sigma2_model,
-        temperatures=temps, epsilon_k=epsilon_k, larch=_larch.larch_version(),
+        temperatures=temps, epsilon_k=epsilon_k, refine_bkg=bool(refine_bkg), larch=_larch.larch_version(),
         paths=[[{"file": pm.filename, "label": pm.name, **{k: v for k, v in ex.items()}, "n": n}
                 for pm, ex, n, _ in row] for row in built],
         variables={k: (dict(v) if isinstance(v, Mapping) else v) for k, v in spec.items()}))

@@ -107,7 +107,9 @@ def synthetic_xas(e0: float, chi: tuple[np.ndarray, np.ndarray] | None = None, *
     edge = 0.5 + np.arctan(de / edge_width) / np.pi
     wl = white_line * (edge_width ** 2) / ((de - 3.0) ** 2 + edge_width ** 2) if white_line else 0.0
     post = np.exp(-post_decay * np.clip(de, 0, None))
-    mu = offset + pre_slope * de + step * (edge * post * (1.0 + ck) + wl)
+    # chi = (mu - mu0(E)) / step, the definition autobk inverts: the fine structure is scaled by the
+    # edge step at E0, not by the slowly decaying post-edge mu0(E)
+    mu = offset + pre_slope * de + step * (edge * post + wl + edge * ck)
     if noise:
         mu = mu + np.random.default_rng(seed).normal(0.0, noise, e.size)
     return e, mu
