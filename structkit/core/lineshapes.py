@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["gaussian", "lorentzian", "pseudo_voigt", "tch_fwhm_eta", "fwhm_to_sigma",
-           "integral_breadth_pseudo_voigt"]
+           "integral_breadth_pseudo_voigt", "arctan_step", "erf_step"]
 
 _LN2 = np.log(2.0)
 _G_NORM = 2.0 * np.sqrt(_LN2 / np.pi)
@@ -92,3 +92,30 @@ def integral_breadth_pseudo_voigt(fwhm, eta):
     """
     height = eta * 2.0 / (np.pi * fwhm) + (1.0 - eta) * _G_NORM / fwhm
     return 1.0 / height
+
+
+def arctan_step(x, center, fwhm):
+    """Unit-height arctangent step: the running integral of :func:`lorentzian` with the same FWHM.
+
+    Rises from 0 to 1, is 1/2 at ``center``, and its derivative is the unit-area
+    Lorentzian of FWHM ``fwhm`` (so the step covers the middle half of its height
+    over one ``fwhm``). Used for absorption-edge jumps.
+
+    Examples
+    --------
+    >>> float(arctan_step(0.0, 0.0, 2.0)), round(float(arctan_step(1.0, 0.0, 2.0)), 6)
+    (0.5, 0.75)
+    """
+    return 0.5 + np.arctan(2.0 * (x - center) / fwhm) / np.pi
+
+
+def erf_step(x, center, fwhm):
+    """Unit-height error-function step: the running integral of :func:`gaussian` with the same FWHM.
+
+    Examples
+    --------
+    >>> float(erf_step(0.0, 0.0, 2.0)), round(float(erf_step(50.0, 0.0, 2.0)), 6)
+    (0.5, 1.0)
+    """
+    from scipy.special import erf
+    return 0.5 * (1.0 + erf(2.0 * np.sqrt(_LN2) * (x - center) / fwhm))
