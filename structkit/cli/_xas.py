@@ -284,7 +284,7 @@ def _wavelet(args) -> int:
     if args.window:
         if args.kmin is None or args.kmax is None:
             raise ConfigError("--window needs --kmin and --kmax")
-        wkw["window"] = {"window": args.window, "kmin": args.kmin, "kmax": args.kmax, "dk": args.dk}
+        wkw.update(window=args.window, kmin=args.kmin, kmax=args.kmax, dk=args.dk)
     if args.kind == "morlet":
         if args.eta is not None:
             wkw["eta"] = args.eta
@@ -306,8 +306,8 @@ def _wavelet(args) -> int:
         settings[m.source] = {"exafs": dict(ex.settings), "wavelet": {"kind": args.kind, **wkw,
                                                                       "r_windows": r_windows}}
         if not args.no_figures:
-            ax = wt.plot(r_windows=r_windows)
-            save_figure_to(ax.figure, fig_dir / f"{_tag(m)}_wavelet_{args.kind}.png", figs)
+            fig = wt.plot(r_windows=r_windows)
+            save_figure_to(getattr(fig, "figure", fig), fig_dir / f"{_tag(m)}_wavelet_{args.kind}.png", figs)
     return _finish(args, rows, descs, settings, figs, failures, "maxima")
 
 
