@@ -19,6 +19,12 @@ xrdml      .xrdml                                ``<xrdMeasurements`` / xrdml.co
 brml       .brml                                 zip archive with ``Experiment0/``, ``RawData`` members
 chi        .chi                                  line 2 ``2-Theta Angle (Degrees)``, line 4 the count
 pyfai      (content only)                        ``== pyFAI calibration ==`` and a ``2th_deg`` column
+xdi        .xdi                                  first line ``# XDI/1.0`` (XAS Data Interchange)
+xdac       (content only)                        first line ``XDAC V1.2 Datafile`` (NSLS X-11A XAS)
+athena     .prj                                  ``Athena project file`` (gzipped or not; needs larch)
+xas        .xmu .mu                              column names energy + mu, or a UWXAFS
+                                                 ``#%atom:`` header (``format="xas"`` for
+                                                 energy + i0 + it/if tables)
 impedance  (content only)                        f, Z', Z'' column names, or 3 columns that
                                                  look like a frequency sweep
 text       .xy .xye .dat .txt .csv .tsv .gr      any numeric rows
@@ -64,6 +70,17 @@ from ._registry import (
 )
 from ._text import read_text, sniff_text
 from ._writers import save_figure, write_table
+from ._xas import (
+    read_athena,
+    read_athena_project,
+    read_xas_columns,
+    read_xdac,
+    read_xdi,
+    sniff_athena,
+    sniff_xas_columns,
+    sniff_xdac,
+    sniff_xdi,
+)
 from ._xrdml import read_xrdml, sniff_xrdml
 
 __all__ = [
@@ -74,6 +91,11 @@ __all__ = [
     "read_conditions_sidecar",
     "conditions_from_filename",
     "read_gsas_prm",
+    "read_xdi",
+    "read_xdac",
+    "read_xas_columns",
+    "read_athena",
+    "read_athena_project",
     "write_table",
     "save_figure",
 ]
@@ -99,6 +121,15 @@ register_reader("chi", read_chi, extensions=(".chi",), sniff=sniff_chi, priority
                 description="Fit2D / pyFAI .chi with a 2θ axis")
 register_reader("pyfai", read_pyfai, sniff=sniff_pyfai, priority=90,
                 description="pyFAI 1-D export (2th_deg) with its calibration header")
+register_reader("xdi", read_xdi, extensions=(".xdi",), sniff=sniff_xdi, priority=90,
+                description="XAS Data Interchange (XDI 1.0): energy and mu, or i0/itrans/ifluor/irefer")
+register_reader("xdac", read_xdac, sniff=sniff_xdac, priority=90,
+                description="XDAC data file (NSLS X-11A/X-18B XAS): energy, I0, It (mu = ln(I0/It))")
+register_reader("athena", read_athena, extensions=(".prj",), sniff=sniff_athena, priority=90,
+                description="Athena project (.prj), one mu(E) group (group=); needs xraylarch")
+register_reader("xas", read_xas_columns, extensions=(".xmu", ".mu"), sniff=sniff_xas_columns,
+                priority=30, description="XAS text columns: energy + mu, or energy + i0 + itrans/ifluor "
+                "(+ irefer)")
 register_reader("impedance", read_impedance_table, sniff=sniff_impedance_table, priority=20,
                 description="delimited f, Z', Z'' table, either sign convention for Z''")
 register_reader("text", read_text, extensions=(".xy", ".xye", ".dat", ".txt", ".csv", ".tsv", ".gr"),

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core.errors import DataError, MissingDependencyError, ReadError, StructkitError
 from ..core.measurement import Measurement, monotonic_order
+from ._xas import xas_from_energy_mu
 
 __all__ = ["read_hdf5", "sniff_hdf5", "HDF5_SIGNATURE"]
 
@@ -205,6 +206,8 @@ def read_hdf5(path, *, dataset: str | None = None, technique: str = "") -> Measu
         ``x_name``/``y_name`` are the dataset names, units from their
         ``units`` attributes; ``meta["hdf5_signal"]`` is the signal's path.
         An axis of bin edges (one longer than the signal) becomes bin centres.
+        An ``energy`` axis in eV or keV with a μ signal (``mu``, ``mutrans`` ...)
+        gives the XAS Measurement (energy in eV, ``technique="xas"``).
 
     Raises
     ------
@@ -293,7 +296,8 @@ def _read(h5py, f, path, dataset, technique) -> Measurement:
         if isinstance(value, str):
             meta.setdefault(key, value)
     y = y if y.dtype.kind == "c" else y.astype(float)
-    return Measurement(x[order], y[order], sigma=None if sigma is None else sigma[order],
-                       x_name=axis, x_unit=str(_text(_attr(ax_ds, "units")) or ""),
-                       y_name=signal, y_unit=str(_text(_attr(sig_ds, "units")) or ""),
-                       technique=technique, source=str(path), meta=meta)
+    m = Measurement(x[order], y[order], sigma=None if sigma is None else sigma[order],
+                    x_name=axis, x_unit=str(_text(_attr(ax_ds, "units")) or ""),
+                    y_name=signal, y_unit=str(_text(_attr(sig_ds, "units")) or ""),
+                    technique=technique, source=str(path), meta=meta)
+    return xas_from_energy_mu(m)  # an energy (eV/keV) axis with a mu signal is XAS
