@@ -320,10 +320,9 @@ def extract_exafs(spectrum: Measurement | NormalizedSpectrum, *, rbkg: float = 1
     kmax = check_k_range(kdata, kmin, kmax, source, "background k range")
     xafs = _larch.xafs()
     g = _larch.group(energy=energy.copy(), mu=mu.copy())
-    pre_kws = {k: v for k, v in norm.settings.items() if k in ("pre1", "pre2", "norm1", "norm2", "nnorm", "nvict")}
     try:
+        # e0 and edge_step given: autobk takes them and does not run pre_edge again
         with _larch.quiet():
-            xafs.pre_edge(g, e0=e0, **pre_kws)
             xafs.autobk(g, rbkg=rbkg, e0=e0, kweight=kweight, kmin=kmin, kmax=kmax, dk=dk, win=window,
                         nclamp=nclamp, clamp_lo=clamp_lo, clamp_hi=clamp_hi, kstep=kstep,
                         edge_step=norm.edge_step)
