@@ -307,8 +307,9 @@ def fit_shells(data: Exafs | Sequence[Exafs], paths: Sequence[PathModel] | Seque
     from larch.fitting import param, param_group
 
     # 1. path expressions, with {T}, the sigma2 model and N folded in
-    built = []          # per dataset: list of (PathModel, exprs, feffpath group)
+    built = []          # per dataset: list of (PathModel, exprs, N expression, FEFF degeneracy)
     used: set[str] = set()
+    degens: dict[str, float] = {}       # each file read once, however many datasets use it
     for i, lst in enumerate(per_ds):
         row = []
         for pm in lst:
@@ -323,15 +324,7 @@ def fit_shells(data: Exafs | Sequence[Exafs], paths: Sequence[PathModel] | Seque
                 used |= _names(v)
             n_expr = _subst_t(pm.n, temps[i], pm.name)
             used |= _names(n_expr)
-            try:
-                with _larch.quiet():
-                    probe = xafs.feffpath(pm.filename)
-            except (OSError, ValueError, IndexError, TypeError) as exc:
-                raise DataError(f"FEFF path file could not be read ({exc}); give a feffNNNN.dat path",
-                                path=pm.filename) from None
-            if not Path(pm.filename).is_file() or getattr(probe, "reff", None) is None:
-                raise DataError("FEFF path file not found or empty", path=pm.filename)
-            degen = float(probe.degen)
+            degen = _degeneracy(pm.filename, degens)
             if n_expr is not None:
                 exprs["s02"] = f"({exprs['s02']})*({n_expr})/{degen:.10g}"
             row.append((pm, exprs, n_expr, degen))
@@ -383,6 +376,23 @@ def fit_shells(data: Exafs | Sequence[Exafs], paths: Sequence[PathModel] | Seque
         paths=[[{"file": pm.filename, "label": pm.name, **{k: v for k, v in ex.items()}, "n": n}
                 for pm, ex, n, _ in row] for row in built],
         variables={k: (dict(v) if isinstance(v, Mapping) else v) for k, v in spec.items()}))
+
+
+def _degeneracy(filename: str, cache: dict[str, float]) -> float:
+    """FEFF degeneracy of a path file (read by larch once per file; ``cache`` keeps it)."""
+    if filename in cache:
+        return cache[filename]
+    xafs = _larch.xafs()
+    try:
+        with _larch.quiet():
+            probe = xafs.feffpath(filename)
+    except (OSError, ValueError, IndexError, TypeError) as exc:
+        raise DataError(f"FEFF path file could not be read ({exc}); give a feffNNNN.dat path",
+                        path=filename) from None
+    if not Path(filename).is_file() or getattr(probe, "reff", None) is None:
+        raise DataError("FEFF path file not found or empty", path=filename)
+    cache[filename] = float(probe.degen)
+    return cache[filename]
 
 
 def _err(p) -> float:
