@@ -504,21 +504,27 @@ class PreEdgeResult(SummaryRepr):
         """Data, fit, background (step + baseline), each peak on the background, and the residual."""
         fig, ax = _axes(ax)
         x, bkg = self.energy_grid_eV, self.step_curve + self.baseline_curve
-        resid = self.data - self.fit
-        off = float(np.min(self.data)) - 1.5 * float(np.max(np.abs(resid)))
         ax.plot(x, self.data, "o", ms=2.5, color="0.25", label="data")
         ax.plot(x, self.fit, "-", color="C3", lw=1.3, label="fit")
         if self.step_form or self.baseline:
             ax.plot(x, bkg, "--", color="0.5", lw=1.0, label="step + baseline")
         for i, comp in enumerate(self.components):
             ax.plot(x, comp + bkg, "-", lw=0.9, label=f"peak {i + 1} ({self.values['energy_eV'][i]:.2f} eV)")
-        ax.plot(x, resid + off, "-", color="C2", lw=0.8, label="residual")
-        ax.axhline(off, color="C2", lw=0.4)
-        ax.set_xlabel("energy (eV)")
-        ax.set_ylabel("normalized μ(E)")
-        ax.set_title(f"{self.sample or self.source or 'pre-edge'}: {self.n_peaks} × {self.shape}", fontsize=9)
-        ax.legend(fontsize=7, frameon=False)
+        _finish_fit_axes(ax, x, self.data, self.fit,
+                         f"{self.sample or self.source or 'pre-edge'}: {self.n_peaks} × {self.shape}")
         return fig
+
+
+def _finish_fit_axes(ax, x, data, fit, title: str) -> None:
+    """The residual, offset below the data, then labels, title and legend: the tail of both XANES fit plots."""
+    resid = data - fit
+    off = float(np.min(data)) - 1.5 * float(np.max(np.abs(resid)))
+    ax.plot(x, resid + off, "-", color="C2", lw=0.8, label="residual")
+    ax.axhline(off, color="C2", lw=0.4)
+    ax.set_xlabel("energy (eV)")
+    ax.set_ylabel("normalized μ(E)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
 
 
 def _axes(ax):
@@ -813,18 +819,11 @@ class LcfResult(SummaryRepr):
         """Data, fit, each weighted reference and the residual."""
         fig, ax = _axes(ax)
         x = self.energy_grid_eV
-        resid = self.data - self.fit
-        off = float(np.min(self.data)) - 1.5 * float(np.max(np.abs(resid)))
         ax.plot(x, self.data, "o", ms=2.5, color="0.25", label="data")
         ax.plot(x, self.fit, "-", color="C3", lw=1.3, label=f"fit (R = {self.rfactor:.2g})")
         for nm, f, comp in zip(self.names, self.fractions, self.components):
             ax.plot(x, comp, "--", lw=0.9, label=f"{f:.3f} × {nm}")
-        ax.plot(x, resid + off, "-", color="C2", lw=0.8, label="residual")
-        ax.axhline(off, color="C2", lw=0.4)
-        ax.set_xlabel("energy (eV)")
-        ax.set_ylabel("normalized μ(E)")
-        ax.set_title(f"{self.sample or self.source or 'LCF'}: {' + '.join(self.names)}", fontsize=9)
-        ax.legend(fontsize=7, frameon=False)
+        _finish_fit_axes(ax, x, self.data, self.fit, f"{self.sample or self.source or 'LCF'}: {' + '.join(self.names)}")
         return fig
 
 
