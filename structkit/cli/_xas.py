@@ -313,42 +313,6 @@ def _wavelet(args) -> int:
 
 # -- fit -----------------------------------------------------------------------------------
 
-def _path_models(args):
-    from ..xas.shells import PathModel
-    models = []
-    for i, f in enumerate(args.feff_paths):
-        label = Path(f).stem
-        kw = {"label": label, "deltar": "alpha*reff" if args.expansion else f"delr_{i + 1}",
-              "sigma2": f"sig2_{i + 1}"}
-        if args.fit_n:
-            kw["n"] = f"n_{i + 1}"
-        if args.third:
-            kw["third"] = f"c3_{i + 1}"
-        models.append(PathModel(f, **kw))
-    return models
-
-
-def _variables(args, models) -> dict:
-    v: dict = {}
-    if args.fit_n:
-        from ..xas.feff import load_paths
-        v["s02"] = {"value": 1.0 if args.s02 is None else args.s02, "vary": False}
-        for i, p in enumerate(load_paths([str(m.filename) for m in models])):
-            v[f"n_{i + 1}"] = {"value": float(p.degen), "min": 0.0}
-    elif args.s02 is not None:
-        v["s02"] = {"value": args.s02, "min": 0.0, "max": 3.0}
-    for i in range(len(models)):
-        if not args.expansion:
-            v[f"delr_{i + 1}"] = {"value": 0.0, "min": -0.5, "max": 0.5}
-        if args.sigma2_model is None:
-            v[f"sig2_{i + 1}"] = {"value": 0.004, "min": 0.0, "max": 0.1}
-        if args.third:
-            v[f"c3_{i + 1}"] = {"value": 0.0, "min": -0.01, "max": 0.01}
-    if args.expansion:
-        v["alpha"] = 0.0
-    return v
-
-
 def _fit(args) -> int:
     from ..xas.shells import fit_shells
     failures: list = []
@@ -360,10 +324,11 @@ def _fit(args) -> int:
             exs.append(_exafs_of(m, args))
         except StructkitError as exc:
             _fail(failures, m, exc)
-    models = _path_models(args)
+    from ..xas.shells import standard_models
+    models, variables = standard_models(args.feff_paths, fit_n=args.fit_n, s02=args.s02, third=args.third,
+                                        expansion=args.expansion, sigma2_model=args.sigma2_model)
     fkw = dict(kmin=args.kmin, kmax=args.kmax, kweight=args.kweight, dk=args.dk, window=args.window,
                rmin=args.rmin, rmax=args.rfit_max, sigma2_model=args.sigma2_model)
-    variables = _variables(args, models)
     groups = [exs] if series else [[e] for e in exs]
     rows, descs, settings, figs, reports = [], [], {}, [], []
     for grp in groups:

@@ -42,7 +42,7 @@ from ..core.summary import SummaryRepr
 from . import _larch
 from .exafs import WINDOWS, Exafs, check_k_range
 
-__all__ = ["PathModel", "ShellFit", "fit_shells", "DEFAULT_VARIABLES", "SIGMA2_MODELS"]
+__all__ = ["PathModel", "ShellFit", "fit_shells", "standard_models", "DEFAULT_VARIABLES", "SIGMA2_MODELS"]
 
 #: Starting values (and bounds) of the usual variable names, used when a name appears
 #: in an expression and ``variables`` does not give it.
@@ -376,6 +376,58 @@ def fit_shells(data: Exafs | Sequence[Exafs], paths: Sequence[PathModel] | Seque
         paths=[[{"file": pm.filename, "label": pm.name, **{k: v for k, v in ex.items()}, "n": n}
                 for pm, ex, n, _ in row] for row in built],
         variables={k: (dict(v) if isinstance(v, Mapping) else v) for k, v in spec.items()}))
+
+
+def standard_models(files: Sequence, *, fit_n: bool = False, s02: float | None = None, third: bool = False,
+                    expansion: bool = False, sigma2_model: str | None = None
+                    ) -> tuple[list[PathModel], dict[str, dict[str, Any]]]:
+    """The usual fit of a list of FEFF path files: one ΔR and one σ² per path, shared S0² and ΔE0.
+
+    Parameters
+    ----------
+    files : sequence of path-like (or FeffPath)
+        The ``feffNNNN.dat`` files; each path gets ``delr_i``, ``sig2_i`` (i from 1), labelled by its file stem.
+    fit_n : bool
+        Refine each path's N (``n_i``, from its FEFF degeneracy) with S0² held at ``s02`` (default 1).
+    s02 : float, optional
+        Start of S0² (refined unless ``fit_n``); default :data:`DEFAULT_VARIABLES`.
+    third : bool
+        Refine a third cumulant ``c3_i`` per path.
+    expansion : bool
+        ΔR = ``alpha``·reff for every path (one ``alpha``) instead of one ΔR per path.
+    sigma2_model : {'einstein', 'debye'}, optional
+        σ² comes from the model in :func:`fit_shells`: no ``sig2_i`` variables.
+
+    Returns
+    -------
+    models : list of PathModel
+    variables : dict
+        For :func:`fit_shells` ``variables=``.
+    """
+    models, v = [], {}
+    cache: dict[str, float] = {}
+    if fit_n:
+        v["s02"] = {"value": 1.0 if s02 is None else float(s02), "vary": False}
+    elif s02 is not None:
+        v["s02"] = {"value": float(s02), "min": 0.0, "max": 3.0}
+    for i, f in enumerate(files, start=1):
+        fname = str(getattr(f, "filename", f))
+        kw: dict[str, Any] = {"label": Path(fname).stem, "deltar": "alpha*reff" if expansion else f"delr_{i}",
+                              "sigma2": f"sig2_{i}"}
+        if fit_n:
+            kw["n"] = f"n_{i}"
+            v[f"n_{i}"] = {"value": _degeneracy(fname, cache), "min": 0.0}
+        if third:
+            kw["third"] = f"c3_{i}"
+            v[f"c3_{i}"] = {"value": 0.0, "min": -0.01, "max": 0.01}
+        if not expansion:
+            v[f"delr_{i}"] = {"value": 0.0, "min": -0.5, "max": 0.5}
+        if sigma2_model is None:
+            v[f"sig2_{i}"] = {"value": 0.004, "min": 0.0, "max": 0.1}
+        models.append(PathModel(f, **kw))
+    if expansion:
+        v["alpha"] = {"value": 0.0}
+    return models, v
 
 
 def _degeneracy(filename: str, cache: dict[str, float]) -> float:

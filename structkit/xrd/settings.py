@@ -31,12 +31,12 @@ instrument file.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import ConfigError
+from ..core.settings import file_setting, number_setting
 from .lebail import PROFILE_PARAMS, Phase
 from .profiles import InstrumentProfile
 from .radiation import Radiation
@@ -136,37 +136,6 @@ def phase_from_spec(spec: Mapping[str, Any]) -> Phase:
                  refine_profile=tuple(spec.get("refine_profile", ("w", "y"))))
 
 
-def _number(settings, key, where, *, positive=False, integer=False, lo=None, hi=None):
-    v = settings[key]
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-    if ok and integer:
-        ok = float(v).is_integer()
-    if ok and positive:
-        ok = v > 0
-    if ok and lo is not None:
-        ok = v >= lo
-    if ok and hi is not None:
-        ok = v <= hi
-    if not ok:
-        kind = "a positive integer" if (integer and positive) else "an integer" if integer else \
-            "a positive number" if positive else "a number"
-        rng = f" in [{lo}, {hi}]" if lo is not None and hi is not None else ""
-        raise ConfigError(f"{where} {key}: must be {kind}{rng}, got {v!r}")
-    return int(v) if integer else float(v)
-
-
-def _file(value, key, where, base_dir) -> Path:
-    if not isinstance(value, (str, Path)) or not str(value).strip():
-        raise ConfigError(f"{where} {key}: must be a file path")
-    p = Path(str(value)).expanduser()
-    if not p.is_absolute() and base_dir is not None:
-        p = Path(base_dir) / p
-    if not p.is_file():
-        raise ConfigError(f"{where} {key}: file {str(value)!r} not found"
-                          + (f" (relative to {base_dir})" if base_dir is not None else ""))
-    return p.resolve()
-
-
 def lebail_settings(settings: Mapping[str, Any], *, where: str, base_dir=None,
                     extra_keys: tuple[str, ...] = ()) -> dict:
     """Check a Le Bail job mapping; return a normalised, JSON-serialisable copy.
@@ -205,14 +174,14 @@ def lebail_settings(settings: Mapping[str, Any], *, where: str, base_dir=None,
         out["radiation"] = float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) \
             else str(raw).strip()
     elif "wavelength_angstrom" in settings:
-        lam = _number(settings, "wavelength_angstrom", where, positive=True)
+        lam = number_setting(settings, "wavelength_angstrom", where, positive=True)
         try:
             make_radiation(lam)
         except ConfigError as exc:
             raise ConfigError(f"{where} wavelength_angstrom: {exc.message}") from None
         out["radiation"] = lam
     if "instrument" in settings:
-        p = _file(settings["instrument"], "instrument", where, base_dir)
+        p = file_setting(settings["instrument"], "instrument", where, base_dir)
         try:
             load_instrument(p)
         except ConfigError as exc:
@@ -222,22 +191,22 @@ def lebail_settings(settings: Mapping[str, Any], *, where: str, base_dir=None,
         raise ConfigError(f"{where}: give the radiation (\"CuKa\", \"MoKa1\" ...), wavelength_angstrom, or an "
                           "instrument file that names it")
     if "blank" in settings:
-        p = _file(settings["blank"], "blank", where, base_dir)
+        p = file_setting(settings["blank"], "blank", where, base_dir)
         out["blank"], out["blank_sha256"] = str(p), _sha256(p)
     for key in ("two_theta_min", "two_theta_max"):
         if key in settings:
-            out[key] = _number(settings, key, where, lo=0.0, hi=180.0)
+            out[key] = number_setting(settings, key, where, lo=0.0, hi=180.0)
     if "two_theta_min" in out and "two_theta_max" in out and out["two_theta_min"] >= out["two_theta_max"]:
         raise ConfigError(f"{where}: two_theta_min {out['two_theta_min']} must be below two_theta_max "
                           f"{out['two_theta_max']}")
     if "n_background" in settings:
-        out["n_background"] = _number(settings, "n_background", where, integer=True, lo=0, hi=30)
+        out["n_background"] = number_setting(settings, "n_background", where, integer=True, lo=0, hi=30)
     if "max_cycles" in settings:
-        out["max_cycles"] = _number(settings, "max_cycles", where, integer=True, lo=1, hi=100)
+        out["max_cycles"] = number_setting(settings, "max_cycles", where, integer=True, lo=1, hi=100)
     if "extraction_passes" in settings:
-        out["extraction_passes"] = _number(settings, "extraction_passes", where, integer=True, lo=1, hi=100)
+        out["extraction_passes"] = number_setting(settings, "extraction_passes", where, integer=True, lo=1, hi=100)
     if "prescan" in settings:
-        out["prescan"] = _number(settings, "prescan", where, lo=0.0, hi=0.2)
+        out["prescan"] = number_setting(settings, "prescan", where, lo=0.0, hi=0.2)
     for key in ("refine_zero", "refine_displacement", "refine_asymmetry"):
         if key in settings:
             if not isinstance(settings[key], bool):
