@@ -35,6 +35,19 @@ def test_demo_end_to_end(tmp_path):
     np.testing.assert_allclose(exp["alpha_V_per_K"], [1e-4, 2e-4], rtol=0.1)
     assert abs(pd.read_csv(res / "expansion_breakpoints.csv")["breakpoint_K"][0] - 223.15) < 15
     assert (res / "figures" / "conductivity" / "arrhenius_NBH.png").exists()
+    # the NaTaCl6 milling series (seed 002): sigma at 25 C as built, the Ta-Cl shell as built, and the wavelet
+    # maximum of the longer (multiple-scattering) paths fading as the modelled disorder grows
+    ntc = regimes[regimes["sample"].str.startswith("NTC")].set_index("sample")
+    np.testing.assert_allclose(ntc.loc[["NTC-6h", "NTC-26h", "NTC-40h"], "ea_eV"], [0.45, 0.38, 0.30], atol=0.01)
+    xas = pd.read_csv(res / "xas.csv").set_index("milling_time_h").sort_index()
+    assert list(xas.index) == [6, 26, 40]
+    np.testing.assert_allclose(xas["shell_r_A[feff0001]"], 2.37, atol=0.01)
+    np.testing.assert_allclose(xas["shell_sigma2_A2[feff0001]"], [0.0040, 0.0050, 0.0065], rtol=0.1)
+    assert np.ptp(xas["e0_eV"]) < 0.5 and np.ptp(xas["white_line_energy_eV"]) < 0.5     # Ta5+ kept
+    assert np.all(np.diff(xas["wt_W_max[3.4-4.9A]"]) < 0) and np.all(np.diff(xas["ft_peak_mag[1]"]) < 0)
+    ntc_joined = joined[joined["milling_time_h"].notna()].set_index("milling_time_h").sort_index()
+    np.testing.assert_allclose(ntc_joined["sigma_S_per_cm"], [6e-5, 4e-4, 4e-3], rtol=0.02)
+    assert (res / "figures" / "xas" / "NTC-6h_wavelet.png").exists()
     # a second run is served from the cache and gives byte-identical tables
     first = {p.name: p.read_bytes() for p in res.glob("*.csv")}
     again = run_demo(tmp_path / "demo_out", workers=2, progress=False)

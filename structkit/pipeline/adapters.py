@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 #: Modules that register the built-in adapters; imported on first look-up.
-BUILTIN_ADAPTER_MODULES = ("structkit.pipeline.conductivity", "structkit.pipeline.xrd")
+BUILTIN_ADAPTER_MODULES = ("structkit.pipeline.conductivity", "structkit.pipeline.xrd", "structkit.pipeline.xas")
 
 
 @dataclass(frozen=True)
