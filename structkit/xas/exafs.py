@@ -33,7 +33,7 @@ from ..core.errors import DataError
 from ..core.measurement import Measurement
 from ..core.summary import SummaryRepr
 from . import _larch
-from ._common import ETOK
+from ._common import ETOK, KTOE
 from .normalize import NormalizedSpectrum, normalize
 
 __all__ = ["Exafs", "FourierTransform", "extract_exafs", "WINDOWS", "check_k_range"]
@@ -219,6 +219,37 @@ class Exafs(SummaryRepr):
     sample: str = ""
     conditions: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+
+    @classmethod
+    def from_chi(cls, k, chi, *, sample: str = "", conditions: Mapping[str, Any] | None = None,
+                 source: str = "", e0: float = 0.0) -> Exafs:
+        """An Exafs of a given χ(k) (theory, e.g. :meth:`FeffResult.chi`, or χ(k) exported elsewhere).
+
+        ``k`` must be a uniform grid from 0 or above (Å⁻¹); the energy axis is the one the k grid
+        implies above ``e0``, there is no background and no normalization, so :meth:`fourier`,
+        :meth:`wavelet` and :func:`~structkit.xas.shells.fit_shells` treat it like measured χ(k).
+
+        Examples
+        --------
+        >>> k = np.arange(0, 15.0001, 0.05)
+        >>> ex = Exafs.from_chi(k, np.sin(2 * k * 2.2) * np.exp(-0.01 * k * k), sample="theory")
+        >>> round(ex.kmax_data, 2)
+        15.0
+        """
+        k = np.asarray(k, dtype=float)
+        chi = np.asarray(chi, dtype=float)
+        if k.ndim != 1 or k.shape != chi.shape or k.size < 8:
+            raise DataError(f"from_chi needs 1-D k and chi of the same length (at least 8), got {k.shape} and "
+                            f"{chi.shape}", path=source or None)
+        step = np.diff(k)
+        if not (np.all(np.isfinite(k)) and np.all(np.isfinite(chi))) or k[0] < 0 \
+                or not np.allclose(step, step[0], rtol=1e-6, atol=1e-9) or step[0] <= 0:
+            raise DataError("from_chi needs a finite, uniform, increasing k grid from k >= 0 and finite chi",
+                            path=source or None)
+        settings = {"kstep": float(step[0]), "e0": float(e0), "origin": "given chi(k)"}
+        return cls(k=_ro(k), chi=_ro(chi), energy=_ro(e0 + KTOE * k ** 2), bkg=_ro(np.zeros_like(k)),
+                   e0=float(e0), edge_step=1.0, settings=settings, sample=sample,
+                   conditions=dict(conditions or {}), source=source)
 
     @property
     def kmax_data(self) -> float:

@@ -1000,6 +1000,47 @@ class FeffResult(SummaryRepr):
         """``[path.larch_path(**params) for path in self]``: larch FeffPathGroups for ``ff2chi``/``feffit``."""
         return [p.larch_path(**params) for p in self.paths]
 
+    def chi(self, *, s02: float = 1.0, e0: float = 0.0, deltar=0.0, sigma2=0.0, kmax: float = 20.0,
+            kstep: float = 0.05, sample: str = "", conditions: Mapping[str, Any] | None = None):
+        """χ(k) of the sum of these paths (larch ``ff2chi``) as an :class:`~structkit.xas.exafs.Exafs`.
+
+        Parameters
+        ----------
+        s02, e0 : float
+            S0² and ΔE0 (eV) of every path.
+        deltar, sigma2 : float or callable
+            ΔR (Å) and σ² (Å²): one number for every path, or a function of the
+            :class:`FeffPath` returning its number (e.g. ``lambda p: 0.004 if p.nleg == 2 else 0.01``).
+        kmax, kstep : float
+            The k grid (Å⁻¹) from 0.
+        sample, conditions :
+            Carried to the result (its ``source`` is the FEFF folder).
+
+        Returns
+        -------
+        Exafs
+            Ready for :meth:`~structkit.xas.exafs.Exafs.fourier` and ``.wavelet``, with the same
+            settings as measured χ(k), so theory and data go through the same transform.
+        """
+        from .exafs import Exafs
+        if not self.paths:
+            raise DataError("no FEFF paths to sum (select() left none?)")
+
+        def value(spec, p, name):
+            v = spec(p) if callable(spec) else spec
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise DataError(f"{name} for path {p.index} ({p.label}) must be a finite number, got {v!r}")
+            return float(v)
+
+        lp = [p.larch_path(s02=float(s02), e0=float(e0), deltar=value(deltar, p, "deltar"),
+                           sigma2=value(sigma2, p, "sigma2")) for p in self.paths]
+        xafs = _larch.xafs()
+        g = _larch.group()
+        with _larch.quiet():
+            xafs.ff2chi(lp, group=g, kmax=float(kmax), kstep=float(kstep))
+        return Exafs.from_chi(np.asarray(g.k), np.asarray(g.chi), sample=sample, conditions=conditions,
+                              source=self.folder or "FEFF")
+
     def to_frame(self):
         """One row per path: index, label, reff (Å), degen, nleg, amplitude (%), filename."""
         import pandas as pd
