@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_conductivity.py
 	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_xrd.py
+	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_xas.py
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache build *.egg-info
