@@ -270,6 +270,9 @@ def _cauchy_band(n: int) -> tuple[float, float]:
 
 # -- the transforms ---------------------------------------------------------------------------
 
+#: Morlet rows are filtered in blocks of this many R values, each over its own frequency band
+_MORLET_BLOCK = 48
+
 def cauchy_wt(k, chi, *, kweight: float = 2, rmax_out: float = 10.0, nfft: int = 2048, window=None,
               kmin: float | None = None, kmax: float | None = None, dk: float | None = None,
               dk2: float | None = None, order: int | None = None, normalization: str = "larch",
@@ -440,22 +443,24 @@ def morlet_wt(k, chi, *, kweight: float = 2, eta: float = 6.0, sigma: float = 1.
     # and leaving them out narrows the band of large-R rows by a third
     d = math.sqrt(8.0 * _BAND_LOG) / es
     dw = 2.0 * np.pi / (n_fft * kstep)
-    w_lo = max((2.0 - d) * rr.min(), 0.0)
-    w_hi = (2.0 + d) * rr.max()
-    j_lo = max(math.floor(w_lo / dw), 0)
-    j_hi = min(math.ceil(w_hi / dw) + 1, n_fft // 2)
-    omega = dw * np.arange(j_lo, j_hi)
     if normalization == "amplitude":
         log_c = np.full(rr.size, math.log(2.0))
     else:
         log_c = np.log(sigma * np.sqrt(np.pi * eta / rr))
-    x = np.multiply.outer(1.0 / rr, omega)
-    x -= 2.0
-    np.square(x, out=x)
-    x *= -(es * es) / 8.0
-    x += log_c[:, None]
     coef = np.zeros((r.size, k.size), complex)
-    coef[rows] = _apply(spec, x, log_c, j_lo, k.size)
+    # rows in blocks, each with the band its own R values need (the band of row R is proportional to R)
+    for b0 in range(0, rr.size, _MORLET_BLOCK):
+        sl = slice(b0, b0 + _MORLET_BLOCK)
+        rb = rr[sl]
+        j_lo = max(math.floor(max((2.0 - d) * rb.min(), 0.0) / dw), 0)
+        j_hi = min(math.ceil((2.0 + d) * rb.max() / dw) + 1, n_fft // 2)
+        omega = dw * np.arange(j_lo, j_hi)
+        x = np.multiply.outer(1.0 / rb, omega)
+        x -= 2.0
+        np.square(x, out=x)
+        x *= -(es * es) / 8.0
+        x += log_c[sl, None]
+        coef[rows[sl]] = _apply(spec, x, log_c[sl], j_lo, k.size)
 
     half = math.sqrt(2.0) * es / (2.0 * rr)
     params = {"eta": eta, "sigma": sigma, "normalization": normalization, "nfft": nfft, "kstep": kstep,
