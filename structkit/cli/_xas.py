@@ -112,8 +112,19 @@ def add_parser(sub) -> None:
     _bkg_args(ft)
     _ft_args(ft)
     ft.set_defaults(window="kaiser")
-    ft.add_argument("--path", dest="feff_paths", type=Path, action="append", required=True, metavar="FEFFNNNN.DAT",
-                    help="a FEFF path file (repeatable); each gets its own delr and sig2 unless --shared")
+    src = ft.add_mutually_exclusive_group(required=True)
+    src.add_argument("--path", dest="feff_paths", type=Path, action="append", metavar="FEFFNNNN.DAT",
+                     help="a FEFF path file (repeatable); each gets its own delr and sig2 (one alpha with --expansion)")
+    src.add_argument("--cif", type=Path, default=None,
+                     help="compute the paths with FEFF6L from this crystal structure (needs --absorber)")
+    g = ft.add_argument_group("FEFF on the fly (with --cif)")
+    g.add_argument("--absorber", default=None, help="absorbing element, e.g. Ta")
+    g.add_argument("--site", default=None, help="absorber site label when the element has several sites")
+    g.add_argument("--edge", default="K", help="K, L1, L2, L3 (default K)")
+    g.add_argument("--feff-rmax", type=float, default=None,
+                   help="longest half path length to fit, Å (default: --rfit-max)")
+    g.add_argument("--nleg", type=int, default=2, help="most legs per path (default 2: single scattering)")
+    g.add_argument("--feff-version", type=int, default=6, choices=[6, 8])
     ft.add_argument("--rmin", type=float, default=1.0, help="fit range in R, Å (default 1.0)")
     ft.add_argument("--rfit-max", type=float, default=3.0, help="fit range in R, Å (default 3.0)")
     ft.add_argument("--fit-n", action="store_true", help="refine N of each path (S0² held at --s02)")
@@ -313,6 +324,23 @@ def _wavelet(args) -> int:
 
 # -- fit -----------------------------------------------------------------------------------
 
+def _paths_from_cif(args) -> list[Path]:
+    """FEFF6L/8L on the absorber's cluster of ``--cif``; the path files stay in ``<stem>_feff/``."""
+    from ..xas.feff import cluster_from_cif, run_feff
+    if not args.absorber:
+        raise ConfigError("--cif needs --absorber (the absorbing element, e.g. --absorber Ta)")
+    rmax = args.rfit_max if args.feff_rmax is None else args.feff_rmax
+    folder = args.output.parent / f"{args.output.stem}_feff"
+    cluster = cluster_from_cif(args.cif, args.absorber, radius=rmax + 2.0,
+                               site=int(args.site) if args.site and args.site.isdigit() else args.site)
+    res = run_feff(cluster, folder=folder, edge=args.edge, rmax=rmax, nleg=args.nleg, version=args.feff_version)
+    print(res.summary())
+    if not len(res):
+        raise ConfigError(f"FEFF found no path shorter than {rmax:g} Å around {args.absorber} in {args.cif}; "
+                          "raise --feff-rmax")
+    return [Path(p.filename) for p in res.paths]
+
+
 def _fit(args) -> int:
     from ..xas.shells import fit_shells
     failures: list = []
@@ -325,7 +353,8 @@ def _fit(args) -> int:
         except StructkitError as exc:
             _fail(failures, m, exc)
     from ..xas.shells import standard_models
-    models, variables = standard_models(args.feff_paths, fit_n=args.fit_n, s02=args.s02, third=args.third,
+    feff_paths = args.feff_paths if args.cif is None else _paths_from_cif(args)
+    models, variables = standard_models(feff_paths, fit_n=args.fit_n, s02=args.s02, third=args.third,
                                         expansion=args.expansion, sigma2_model=args.sigma2_model)
     fkw = dict(kmin=args.kmin, kmax=args.kmax, kweight=args.kweight, dk=args.dk, window=args.window,
                rmin=args.rmin, rmax=args.rfit_max, sigma2_model=args.sigma2_model)
