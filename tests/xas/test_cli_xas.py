@@ -83,31 +83,14 @@ def test_fit_cu_foil_from_the_command_line(reference_data, tmp_path):
     assert len(list((tmp_path / "shells_figures").glob("*.png"))) == 1
 
 
-CU_CIF = """data_Cu
-_cell_length_a 3.615
-_cell_length_b 3.615
-_cell_length_c 3.615
-_cell_angle_alpha 90
-_cell_angle_beta 90
-_cell_angle_gamma 90
-_symmetry_space_group_name_H-M 'F m -3 m'
-loop_
-_atom_site_label
-_atom_site_type_symbol
-_atom_site_fract_x
-_atom_site_fract_y
-_atom_site_fract_z
-Cu1 Cu 0 0 0
-"""
-
 
 @pytest.mark.reference_data
-def test_fit_cu_foil_with_paths_computed_from_a_cif(reference_data, tmp_path, capsys):
+def test_fit_cu_foil_with_paths_computed_from_a_cif(reference_data, tmp_path, capsys, cubic_cif):
     """FEFF6L on the fcc Cu cell (a = 3.615 A, first shell 2.556 A) instead of the shipped feffcu01.dat: the fit
     finds the same first-shell R and sigma2 as upstream within the acceptance tolerances."""
     pytest.importorskip("larch")
     cif = tmp_path / "cu.cif"
-    cif.write_text(CU_CIF)
+    cif.write_text(cubic_cif("Cu", 3.615))
     out = tmp_path / "shells.csv"
     args = ["xas", "fit", str(reference_data / "xas" / "cu_metal_rt.xdi"), "--kmin", "3", "--kmax", "17",
             "--dk", "4", "--window", "kaiser", "--rmin", "1.4", "--rfit-max", "3.0", "--feff-rmax", "2.6",

@@ -82,24 +82,6 @@ FOILS = {  # file: element, a (Å), space group, edge, Debye temperature (K), (f
 }
 
 
-def _cif(element: str, a: float, group: str) -> str:
-    return f"""data_{element}
-_cell_length_a {a}
-_cell_length_b {a}
-_cell_length_c {a}
-_cell_angle_alpha 90
-_cell_angle_beta 90
-_cell_angle_gamma 90
-_symmetry_space_group_name_H-M '{group}'
-loop_
-_atom_site_label
-_atom_site_fract_x
-_atom_site_fract_y
-_atom_site_fract_z
-{element}1 0 0 0
-"""
-
-
 def _lobes(ex: Exafs) -> list[float]:
     """R (Å, not phase-corrected) of the |χ(R)| maxima in the first-shell region, in increasing R."""
     pk = ex.fourier(**FT).peaks(rmin=RMIN, rmax=RMAX_PEAK, min_height=MIN_HEIGHT)
@@ -113,9 +95,9 @@ def _mismatch(theory: list[float], data: list[float]) -> float:
     return max(abs(t - d) for t, d in zip(theory, data))
 
 
-def _feff(name: str, *, a: float | None = None, edge: str | None = None):
+def _feff(name: str, cif, *, a: float | None = None, edge: str | None = None):
     f = FOILS[name]
-    cluster = cluster_from_cif(_cif(f.element, a or f.a, f.group), f.element, radius=FEFF_RMAX + 1.5)
+    cluster = cluster_from_cif(cif(f.element, a or f.a, f.group), f.element, radius=FEFF_RMAX + 1.5)
     return cluster, run_feff(cluster, edge=edge or f.edge, rmax=FEFF_RMAX, nleg=FEFF_NLEG)
 
 
@@ -141,9 +123,9 @@ def data_lobes(reference_data):
 
 
 @pytest.fixture(scope="module")
-def feff_runs():
+def feff_runs(cubic_cif):
     """The correct crystal of each foil: (cluster, FeffResult). FEFF6L about 0.3 s each."""
-    return {name: _feff(name) for name in FOILS}
+    return {name: _feff(name, cubic_cif) for name in FOILS}
 
 
 @pytest.mark.parametrize("name", sorted(FOILS))
@@ -176,10 +158,10 @@ WRONG = {
 
 
 @pytest.mark.parametrize("case", list(WRONG))
-def test_wrong_model_misses_the_data(case, data_lobes, feff_runs):
+def test_wrong_model_misses_the_data(case, data_lobes, feff_runs, cubic_cif):
     name, change = WRONG[case]
     if change is None:                          # the bcc second shell left out: the merged peak comes out short
         theory = _lobes(_theory_exafs(name, feff_runs[name][1], rmax=2.6))
     else:
-        theory = _lobes(_theory_exafs(name, _feff(name, **change)[1]))
+        theory = _lobes(_theory_exafs(name, _feff(name, cubic_cif, **change)[1]))
     assert _mismatch(theory, data_lobes[name]) > TOL, f"{case}: FEFF {theory} vs data {data_lobes[name]}"
