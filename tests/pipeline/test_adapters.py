@@ -58,8 +58,9 @@ def test_builtin_conductivity_module_is_optional():
         assert "conductivity" not in available_adapters()   # absent module: no error
     else:
         assert "conductivity" in available_adapters()
-    assert adapters.BUILTIN_ADAPTER_MODULES == ("structkit.pipeline.conductivity", "structkit.pipeline.xrd")
-    assert "xrd" in available_adapters()
+    assert adapters.BUILTIN_ADAPTER_MODULES == ("structkit.pipeline.conductivity", "structkit.pipeline.xrd",
+                                                "structkit.pipeline.xas")
+    assert {"xrd", "xas"} <= set(available_adapters())
 
 
 def test_descriptor_rows_round_trip_exactly():
