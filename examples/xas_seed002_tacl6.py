@@ -73,7 +73,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -206,17 +205,6 @@ def chi_of(paths, sigma2):
     return chi_sum(larch_groups(paths, sigma2))
 
 
-def hanning(k):
-    """The FT window as an array on k: path_wavelet takes ``kmax`` for itself (path2chi), so a named window
-    there would end at the end of the path's k grid instead of at FT['kmax']."""
-    from larch import xafs
-    return np.asarray(xafs.ftwindow(k, xmin=FT["kmin"], xmax=FT["kmax"], dx=FT["dk"], window=FT["window"]))
-
-
-def prefixed(rows, prefix):
-    return [replace(r, name=prefix + r.name) for r in rows]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--output", default=str(Path("example_output") / "xas_seed002"),
@@ -287,10 +275,8 @@ def main(argv=None):
                   f"       {tr['trans_angle_dev_true_deg']:8.2f}                  {tr['sigma2_static_true_A2']:.5f}")
 
     # ------------------------------------------------------------------------- 3. path wavelets and the R windows
-    wk = hanning(K)
-
     def pw(paths, label):
-        return path_wavelet(chi_of(paths, sigma2_ntc), kind="morlet", window=wk, label=label, **MORLET)
+        return path_wavelet(chi_of(paths, sigma2_ntc), kind="morlet", label=label, **WIN, **MORLET)
     assert feff_ntc[0].label == "Ta-Cl" and feff_ntc[0].degen == 6
     path_maps = {"Ta-Cl single scattering": pw([feff_ntc[0]], "Ta-Cl (SS, 2.36 A)"),
                  "collinear 3-leg Ta-Cl-Cl": pw(three_leg, "Ta-Cl-Cl(trans) 3-leg"),
@@ -326,10 +312,10 @@ def main(argv=None):
                          "peaks": ft.peaks(rmin=0.8, rmax=5.5), "max": wt.maxima().set_index("r_window"),
                          "max_cauchy": wc.maxima().set_index("r_window")}
         if "forward" in s:        # the forward-type part of the FEFF chi alone, same transform (truth, not data)
-            wf = path_wavelet(s["forward"], kind="morlet", window=wk, r_windows=win_list, **MORLET)
+            wf = path_wavelet(s["forward"], kind="morlet", r_windows=win_list, **WIN, **MORLET)
             results[name]["forward_W"] = float(wf.maxima().set_index("r_window").loc[labms, "W_max"])
         rows += ns.descriptors() + ft.descriptors(rmin=0.8, rmax=5.5, n=3) + wt.descriptors()
-        rows += prefixed(wc.descriptors(), "cauchy_")
+        rows += wc.descriptors(prefix="cauchy_")
         for key, val in s["truth"].items():
             rows.append(DescriptorRow(name, key, val, technique="xas", conditions=s["conditions"],
                                       method="forward-model truth (FEFF ensemble)"))

@@ -481,21 +481,25 @@ def _result(k, r, coef, kind, kweight, params, rows, half_pos, win, r_windows, s
                          label=str(label))
 
 
-def path_wavelet(path, *, kind: str = "morlet", kweight: float = 2, kmax: float = 20.0, kstep: float = 0.05,
+def path_wavelet(path, *, kind: str = "morlet", kweight: float = 2, chi_kmax: float = 20.0, chi_kstep: float = 0.05,
                  **transform) -> WaveletResult:
     """Wavelet transform of one FEFF path's χ(k), for comparison with the data's map.
 
     Parameters
     ----------
-    path : larch FeffPathGroup, object with ``.k`` and ``.chi``, or (k, chi)
-        A ``FeffPathGroup`` whose ``k``/``chi`` are not computed yet gets them from larch's
-        ``path2chi(path, kmax=kmax, kstep=kstep)`` with its current path parameters
+    path : FeffPath, larch FeffPathGroup, object with ``.k`` and ``.chi`` (an Exafs), or (k, chi)
+        A :class:`~structkit.xas.feff.FeffPath` is taken with FEFF's own parameters (use
+        ``path.larch_path(sigma2=...)`` or :meth:`FeffResult.chi` for others). A ``FeffPathGroup``
+        whose ``k``/``chi`` are not computed yet gets them from larch's
+        ``path2chi(path, kmax=chi_kmax, kstep=chi_kstep)`` with its current path parameters
         (s02, sigma2, e0, ...).
     kind : {"morlet", "cauchy"}
         Which transform: :func:`morlet_wt` or :func:`cauchy_wt`.
+    chi_kmax, chi_kstep : float
+        The k grid of a path's χ(k) when it is computed here (Å⁻¹).
     kweight, **transform
-        Passed on (eta, sigma, order, rmax_out, r, window, ...): use the data's settings to
-        get maps on the same (k, R) grid.
+        Passed on (eta, sigma, order, rmax_out, r, window, kmin, kmax, dk, ...): use the data's
+        settings to get maps on the same (k, R) grid.
 
     Returns
     -------
@@ -512,6 +516,8 @@ def path_wavelet(path, *, kind: str = "morlet", kweight: float = 2, kmax: float 
     if kind not in ("morlet", "cauchy"):
         raise ConfigError(f"path_wavelet: kind must be 'morlet' or 'cauchy', got {kind!r}")
     extra: dict[str, Any] = {}
+    if hasattr(path, "larch_path") and not hasattr(path, "chi"):        # structkit FeffPath
+        path = path.larch_path()
     if isinstance(path, (tuple, list)) and len(path) == 2:
         k, chi = path
     elif hasattr(path, "k") and hasattr(path, "chi"):
@@ -519,7 +525,7 @@ def path_wavelet(path, *, kind: str = "morlet", kweight: float = 2, kmax: float 
             if not hasattr(path, "_feffdat"):
                 raise DataError("path_wavelet: the path has no k/chi arrays; compute them (larch path2chi) first")
             from . import _larch
-            _larch.xafs().path2chi(path, kmax=kmax, kstep=kstep)
+            _larch.xafs().path2chi(path, kmax=chi_kmax, kstep=chi_kstep)
         k, chi = path.k, path.chi
         for attr in ("reff", "degen"):
             val = getattr(path, attr, None)
@@ -766,11 +772,12 @@ class WaveletResult(SummaryRepr):
         return pd.DataFrame({"k": self.k, "R": r_out, "W": w_out, "valid": ok, "on_edge": edge})
 
     def descriptors(self, sample: str | None = None, conditions: Mapping[str, Any] | None = None,
-                    r_windows=None) -> list[DescriptorRow]:
+                    r_windows=None, prefix: str = "") -> list[DescriptorRow]:
         """``wt_k_max[1.5-2.5A]`` (A^-1), ``wt_R_max[...]`` (A), ``wt_W_max[...]`` per R window.
 
         ``sample`` and ``conditions`` default to the result's. The method string records the
-        transform and its settings; stderr is NaN (none is estimated).
+        transform and its settings; stderr is NaN (none is estimated). ``prefix`` goes before
+        each name (e.g. ``"cauchy_"``), so two transforms of one spectrum can share a table.
 
         Examples
         --------
@@ -786,9 +793,9 @@ class WaveletResult(SummaryRepr):
         rows = []
         for _, row in frame.iterrows():
             lab = row["r_window"]
-            rows += [DescriptorRow(name=f"wt_k_max[{lab}]", value=row["k_max"], unit="A^-1", **base),
-                     DescriptorRow(name=f"wt_R_max[{lab}]", value=row["R_max"], unit="A", **base),
-                     DescriptorRow(name=f"wt_W_max[{lab}]", value=row["W_max"], unit=self.w_unit, **base)]
+            rows += [DescriptorRow(name=f"{prefix}wt_k_max[{lab}]", value=row["k_max"], unit="A^-1", **base),
+                     DescriptorRow(name=f"{prefix}wt_R_max[{lab}]", value=row["R_max"], unit="A", **base),
+                     DescriptorRow(name=f"{prefix}wt_W_max[{lab}]", value=row["W_max"], unit=self.w_unit, **base)]
         return rows
 
     def _method(self) -> str:

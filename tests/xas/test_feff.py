@@ -406,5 +406,9 @@ def test_feff_result_chi_equals_ff2chi_and_transforms_like_data():
     assert 1.8 < ft.peaks(rmin=1.0, rmax=3.0, n=1)["r"].iloc[0] < 2.2
     with pytest.raises(DataError, match="sigma2 for path"):
         res.chi(sigma2=lambda p: float("nan"))
+    # a structkit FeffPath goes to path_wavelet directly (FEFF's own parameters)
+    from structkit.xas.wavelet import path_wavelet
+    pw = path_wavelet(res.paths[0], rmax_out=5)
+    assert pw.parameters["reff"] == pytest.approx(res.paths[0].reff, abs=1e-3) and pw.parameters["degen"] == 6
     with pytest.raises(DataError, match="uniform"):
         Exafs.from_chi(np.r_[0.0, 0.1, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], np.zeros(8))

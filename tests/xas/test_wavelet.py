@@ -449,11 +449,15 @@ def test_wt_maxima_separate_light_and_heavy_backscatterers(feff_paths, transform
 
 def test_path_wavelet_equals_transform_of_path_chi(feff_paths):
     p = larch_xafs.feffpath(str(feff_paths["Cl"]), sigma2=SIGMA2)
-    res = path_wavelet(p, kweight=2, rmax_out=5, kmax=18.0)       # computes path2chi itself
+    res = path_wavelet(p, kweight=2, rmax_out=5, chi_kmax=18.0)   # computes path2chi itself
     assert res.k[-1] == pytest.approx(18.0) and res.label == p.label
     assert res.parameters["reff"] == pytest.approx(R_TA_X, abs=1e-3) and res.parameters["degen"] == 6.0
     direct = morlet_wt(p.k, p.chi, kweight=2, rmax_out=5)
     np.testing.assert_array_equal(res.coefficients, direct.coefficients)
+    # the transform's own k window (kmin, kmax, dk) is not the path's chi grid (chi_kmax)
+    windowed = path_wavelet(p, kweight=2, rmax_out=5, window="hanning", kmin=3, kmax=13, dk=1)
+    np.testing.assert_array_equal(windowed.coefficients, morlet_wt(p.k, p.chi, kweight=2, rmax_out=5, window="hanning",
+                                                                   kmin=3, kmax=13, dk=1).coefficients)
     cauchy = path_wavelet((p.k, p.chi), kind="cauchy", kweight=2, rmax_out=5)
     assert isinstance(cauchy, WaveletResult) and cauchy.kind == "cauchy"
     with pytest.raises(DataError, match="FEFF path"):
