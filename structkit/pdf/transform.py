@@ -36,7 +36,7 @@ import numpy as np
 
 from ..core.errors import ConfigError, DataError
 
-__all__ = ["fq_to_gr", "gr_to_fq", "lorch", "convert", "CONVENTIONS", "is_uniform"]
+__all__ = ["fq_to_gr", "gr_to_fq", "lorch", "convert", "CONVENTIONS", "is_uniform", "exp_sum", "trapezoid_weights"]
 
 #: Names of the real-space functions :func:`convert` goes between.
 CONVENTIONS = ("G", "g", "R", "T", "G_keen")
@@ -76,7 +76,8 @@ def _checked(x, y, xname: str, yname: str, context: str) -> tuple[np.ndarray, np
     return x, y
 
 
-def _trapezoid_weights(x: np.ndarray) -> np.ndarray:
+def trapezoid_weights(x: np.ndarray) -> np.ndarray:
+    """Trapezoid-rule weights of the points ``x`` (increasing)."""
     w = np.empty_like(x)
     d = np.diff(x)
     w[0], w[-1] = d[0] / 2, d[-1] / 2
@@ -84,17 +85,20 @@ def _trapezoid_weights(x: np.ndarray) -> np.ndarray:
     return w
 
 
-def _sine_sum(x: np.ndarray, f: np.ndarray, y: np.ndarray, method: str) -> np.ndarray:
-    """Σ_j f_j sin(x_j y_k) for every y_k: chirp-z on uniform grids, direct sum otherwise."""
+def exp_sum(x: np.ndarray, f: np.ndarray, y: np.ndarray, method: str = "auto") -> np.ndarray:
+    """Σ_j f_j exp(i x_j y_k) for every y_k (complex): chirp-z on uniform grids, direct sum otherwise.
+
+    Its imaginary part is the sine sum of the transforms, its real part the cosine sum.
+    """
     if method not in ("auto", "czt", "direct"):
         raise ConfigError(f"method must be 'auto', 'czt' or 'direct', got {method!r}")
     uniform = is_uniform(x) and is_uniform(y)
     if method == "czt" and not uniform:
         raise ConfigError("method='czt' needs uniform Q and r grids; use 'auto' or 'direct'")
     if method == "direct" or not uniform:
-        out = np.empty(y.size)
+        out = np.empty(y.size, complex)
         for s in range(0, y.size, 512):                  # bounded memory: 512 rows of N_x at a time
-            out[s:s + 512] = np.sin(np.multiply.outer(y[s:s + 512], x)) @ f
+            out[s:s + 512] = np.exp(1j * np.multiply.outer(y[s:s + 512], x)) @ f
         return out
     from scipy.signal import czt
     dx, dy = (x[-1] - x[0]) / (x.size - 1), (y[-1] - y[0]) / (y.size - 1)
@@ -103,8 +107,7 @@ def _sine_sum(x: np.ndarray, f: np.ndarray, y: np.ndarray, method: str) -> np.nd
     # exp(i x0 y_k) · Σ_j [f_j exp(i j dx y0)] exp(i j k dx dy); scipy's czt is Σ_n x_n a^-n w^(nk),
     # so a = 1, w = exp(i dx dy)
     xj = f * np.exp(1j * np.arange(x.size) * dx * y0)
-    s = czt(xj, m=y.size, w=np.exp(1j * dx * dy), a=1.0)
-    return (np.exp(1j * x0 * y) * s).imag
+    return np.exp(1j * x0 * y) * czt(xj, m=y.size, w=np.exp(1j * dx * dy), a=1.0)
 
 
 def fq_to_gr(q, fq, r, *, qmin: float | None = None, qmax: float | None = None, lorch_window: bool = False,
@@ -146,7 +149,7 @@ def fq_to_gr(q, fq, r, *, qmin: float | None = None, qmax: float | None = None, 
         raise DataError(f"fq_to_gr: fewer than 2 Q points between {lo:g} and {hi:g} A^-1")
     if lorch_window:
         fs = fs * lorch(qs, hi)
-    return (2.0 / np.pi) * _sine_sum(qs, fs * _trapezoid_weights(qs), r, method)
+    return (2.0 / np.pi) * exp_sum(qs, fs * trapezoid_weights(qs), r, method).imag
 
 
 def gr_to_fq(r, gr, q, *, rmax: float | None = None, method: str = "auto") -> np.ndarray:
@@ -163,7 +166,7 @@ def gr_to_fq(r, gr, q, *, rmax: float | None = None, method: str = "auto") -> np
         r, gr = r[keep], gr[keep]
         if r.size < 2:
             raise DataError(f"gr_to_fq: fewer than 2 r points below rmax = {rmax:g} A")
-    return _sine_sum(r, gr * _trapezoid_weights(r), q, method)
+    return exp_sum(r, gr * trapezoid_weights(r), q, method).imag
 
 
 def convert(r, y, *, source: str, target: str, rho0: float) -> np.ndarray:
