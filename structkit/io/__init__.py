@@ -61,6 +61,7 @@ from ._impedance import (
     sniff_neisys,
     sniff_zplot,
 )
+from ._pdf import read_pdf, sniff_pdf
 from ._registry import (
     available_formats,
     read,
@@ -127,6 +128,9 @@ register_reader("xdac", read_xdac, sniff=sniff_xdac, priority=90,
                 description="XDAC data file (NSLS X-11A/X-18B XAS): energy, I0, It (mu = ln(I0/It))")
 register_reader("athena", read_athena, extensions=(".prj",), sniff=sniff_athena, priority=90,
                 description="Athena project (.prj), one mu(E) group (group=); needs xraylarch")
+register_reader("pdf", read_pdf, extensions=(".gr", ".fq", ".sq", ".iq"), sniff=sniff_pdf, priority=90,
+                description="pair distribution function G(r) / F(Q) / S(Q) / I(Q): PDFgetX3, PDFgetX2, "
+                "PDFgetN headers")
 register_reader("xas", read_xas_columns, extensions=(".xmu", ".mu"), sniff=sniff_xas_columns,
                 priority=30, description="XAS text columns: energy + mu, or energy + i0 + itrans/ifluor "
                 "(+ irefer)")

@@ -200,9 +200,9 @@ def test_reference_pdf_gr_with_columns(reference_data):
     m = read(reference_data / "pdf" / "ni" / "Ni-xray.gr", columns=("r", "G(r)", "d_Gr"))
     assert m.x[0] == pytest.approx(0.01) and np.all(np.diff(m.x) > 0)
     assert m.meta["title"].startswith("Ni at 300K")
-    # "temperature=300.000  containermut=..." has no unit: not guessed, but noted
+    # "temperature=300.000  containermut=..." has no unit: not guessed, but noted (the pdf reader parses the line)
     assert m.temperature_K is None
-    assert "cannot read a temperature from header key 'temperature'" in m.meta["conditions_note"]
+    assert "'temperature' = '300.000' has no unit" in m.meta["conditions_note"]
 
 
 @pytest.mark.reference_data
