@@ -331,7 +331,8 @@ class Phase:
         DataError
             A site's element is not known.
         """
-        st, source = _read_cif(path_or_text)
+        from ..io._cif import read_small_structure
+        st, source = read_small_structure(path_or_text, needs="a PDF fit")
         where = None if source == "<CIF text>" else source
         notes = []
         sg = st.spacegroup
@@ -540,37 +541,3 @@ def _text_of(path_or_text, suffix: str) -> tuple[str, str]:
         return path.read_text(encoding="utf-8", errors="replace"), str(path)
     except OSError as exc:
         raise ReadError(f"cannot read the file ({exc.strerror or exc})", path=path) from None
-
-
-def _read_cif(path_or_text):
-    import gemmi
-    is_text = isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.lstrip().startswith("data_"))
-    if is_text:
-        source = "<CIF text>"
-        try:
-            doc = gemmi.cif.read_string(path_or_text)
-        except (RuntimeError, ValueError) as exc:
-            raise ReadError(f"CIF text does not parse: {exc}") from None
-        blocks = [b for b in doc if len(b.find_values("_atom_site_fract_x"))]
-        if not blocks:
-            raise ReadError("CIF text has no block with atom sites (_atom_site_fract_x)")
-        try:
-            st = gemmi.make_small_structure_from_block(blocks[0])
-        except (RuntimeError, ValueError, IndexError) as exc:
-            raise ReadError(f"CIF text does not parse: {exc}") from None
-    else:
-        path = Path(path_or_text)
-        source = str(path)
-        if not path.is_file():
-            raise ReadError("CIF file not found", path=path)
-        try:
-            st = gemmi.read_small_structure(str(path))
-        except (RuntimeError, ValueError, IndexError) as exc:
-            raise ReadError(f"CIF does not parse: {exc}", path=path) from None
-    where = None if is_text else source
-    if not len(st.sites):
-        raise ReadError("no atom sites (_atom_site_fract_x/y/z) in the CIF", path=where)
-    if not st.cell.is_crystal() or st.cell.volume <= 1.0:
-        raise ReadError("no unit cell (_cell_length_a/b/c, _cell_angle_alpha/beta/gamma) in the CIF; "
-                        "a PDF fit needs the cell", path=where)
-    return st, source

@@ -390,35 +390,6 @@ def tetrahedron(absorber: str, ligand: str | Sequence[str], distance: float | Se
 
 
 # ----------------------------------------------------------------------------------------------- CIF
-def _read_small_structure(path_or_text):
-    import gemmi
-    is_text = isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.lstrip().startswith("data_"))
-    if is_text:
-        source = "<CIF text>"
-        try:
-            doc = gemmi.cif.read_string(path_or_text)
-        except (RuntimeError, ValueError) as exc:
-            raise ReadError(f"CIF text does not parse: {exc}") from None
-        blocks = [b for b in doc if len(b.find_values("_atom_site_fract_x"))]
-        if not blocks:
-            raise ReadError("CIF text has no block with atom sites (_atom_site_fract_x)")
-        st = gemmi.make_small_structure_from_block(blocks[0])
-    else:
-        path = Path(path_or_text)
-        source = str(path)
-        if not path.is_file():
-            raise ReadError("CIF file not found", path=path)
-        try:
-            st = gemmi.read_small_structure(str(path))
-        except (RuntimeError, ValueError, IndexError) as exc:
-            raise ReadError(f"CIF does not parse: {exc}", path=path) from None
-    if not len(st.sites):
-        raise ReadError("no atom sites (_atom_site_fract_x/y/z) in the CIF", path=None if is_text else source)
-    if not st.cell.is_crystal() or st.cell.volume <= 1.0:
-        raise ReadError("no unit cell (_cell_length_a, ...) in the CIF", path=None if is_text else source)
-    return st, source
-
-
 def cluster_from_cif(path_or_text, absorber: str, *, radius: float = 6.0, site: str | int | None = None,
                      min_occupancy: float = 0.5) -> Cluster:
     """The cluster of radius ``radius`` Å around one absorber site of a crystal structure (CIF, via gemmi).
@@ -473,7 +444,8 @@ def cluster_from_cif(path_or_text, absorber: str, *, radius: float = 6.0, site: 
     absorber, _ = _element(absorber, "absorber")
     if not (math.isfinite(radius) and radius > 0):
         raise DataError(f"radius must be a positive number of Å, got {radius!r}")
-    st, source = _read_small_structure(path_or_text)
+    from ..io._cif import read_small_structure
+    st, source = read_small_structure(path_or_text, needs="a FEFF cluster")
     where = None if source == "<CIF text>" else source
     asu = [s for s in st.sites if s.element.name == absorber]
     if not asu:
