@@ -10,6 +10,7 @@ import pytest
 
 from structkit.core.errors import ConfigError, DataError, FitError, ReadError
 from structkit.core.measurement import Measurement
+from structkit.io import read
 from structkit.pdf import convert
 from structkit.pdf.smallbox import calculate_pdf, fit_pdf, fit_pdf_measurement, scattering_factor
 from structkit.pdf.structure import Phase, Site
@@ -43,15 +44,9 @@ def ni_phase(a=3.52, uiso=0.005, **kw):
 
 
 def load_gr(path):
-    """r, G, dG (or None) of a .gr file: data after the last '#L' / '#### start data' header line."""
-    lines = path.read_text(errors="replace").splitlines()
-    start = 0
-    for i, line in enumerate(lines):
-        if line.startswith("#L") or line.lstrip("#").strip().startswith("start data"):
-            start = i + 1
-    rows = [[float(v) for v in ln.split()] for ln in lines[start:] if ln.strip() and not ln.startswith("#")]
-    data = np.array(rows)
-    return data[:, 0], data[:, 1], (data[:, 3] if data.shape[1] >= 4 else None)
+    """r, G, dG (or None) of a .gr file, through structkit's reader."""
+    m = read(path)
+    return np.asarray(m.x), np.asarray(m.y), (None if m.sigma is None else np.asarray(m.sigma))
 
 
 # ------------------------------------------------------------------------------------------- pdffit2
