@@ -91,11 +91,7 @@ TA_CL_ANGSTROM = 2.37
 
 
 def _write_xas_series(folder: Path) -> None:
-    """Ta L3 μ(E) of the milled NTC samples: FEFF6L paths of TaCl6 (written to ``folder/feff``) -> ff2chi -> μ(E)."""
-    from larch import Group
-    from larch.xafs import ff2chi
-
-    from ..xas._larch import quiet
+    """Ta L3 μ(E) of the milled NTC samples: FEFF6L paths of TaCl6 (written to ``folder/feff``) -> χ(k) -> μ(E)."""
     from ..xas.feff import octahedron, run_feff
     from ..xas.synthetic import synthetic_xas
 
@@ -104,12 +100,9 @@ def _write_xas_series(folder: Path) -> None:
                     rmax=5.0, nleg=4)
     sidecar = ["file,milling_time_h"]
     for hours, (s2_first, s2_long) in NTC_DISORDER.items():
-        paths = [p.larch_path(s02=0.9, e0=2.0, deltar=0.0, sigma2=s2_first if p.nleg == 2 and p.reff < 3 else s2_long)
-                 for p in feff.paths]
-        g = Group()
-        with quiet():
-            ff2chi(paths, group=g, kmax=17.0, kstep=0.05)
-        e, mu = synthetic_xas(TA_L3_EDGE, chi=(g.k, g.chi), step=0.8, white_line=0.6, noise=2e-4, seed=hours,
+        chi = feff.chi(s02=0.9, e0=2.0, kmax=17.0, kstep=0.05,
+                       sigma2=lambda p, s1=s2_first, s2=s2_long: s1 if p.nleg == 2 and p.reff < 3 else s2)
+        e, mu = synthetic_xas(TA_L3_EDGE, chi=(chi.k, chi.chi), step=0.8, white_line=0.6, noise=2e-4, seed=hours,
                               kmax=15.0)
         name = f"NTC-{hours}h"
         lines = ["# XDI/1.0 structkit-demo", "# Column.1: energy eV", "# Column.2: mutrans",
