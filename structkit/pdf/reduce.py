@@ -37,6 +37,7 @@ import numpy as np
 
 from ..core.errors import ConfigError, DataError
 from ..core.measurement import Measurement
+from ..core.settings import number_setting
 from ..core.summary import SummaryRepr
 from .transform import exp_sum, fq_to_gr, lorch, trapezoid_weights
 
@@ -195,11 +196,7 @@ def _intensity(m: Measurement, what: str):
 
 
 def _positive(value, name: str, *, allow_zero: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
-        and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        raise ConfigError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} number, got {value!r}")
-    return float(value)
+    return number_setting({name: value}, name, "reduce_pdf", positive=not allow_zero, lo=0.0 if allow_zero else None)
 
 
 def reduce_pdf(sample: Measurement, *, composition, background: Measurement | None = None, bkg_scale: float = 1.0,
