@@ -1,17 +1,24 @@
-"""Total scattering to G(r): background subtraction, ⟨f⟩² normalization, the ad hoc polynomial correction.
+"""Total scattering to G(r): background subtraction, ⟨f⟩² or ⟨b⟩² normalization, the ad hoc polynomial correction.
 
-The reduction follows PDFgetX3 (Juhás, Davis, Farrow & Billinge, J. Appl. Cryst. 46, 560 (2013)):
+The reduction follows PDFgetX3 (Juhás, Davis, Farrow & Billinge, J. Appl. Cryst. 46, 560 (2013)),
+for X-rays or (``radiation="neutron"``) neutrons:
 
 1. I_c(Q) = I_sample(Q) − bkg_scale · I_background(Q) (the background interpolated onto the
    sample's Q points; it must cover them);
 2. the raw structure function f_m(Q) = Q·I_c(Q)/⟨f(Q)⟩², with ⟨f⟩ the composition-averaged X-ray
-   form factor (xraydb, Waasmaier–Kirfel);
+   form factor (xraydb, Waasmaier–Kirfel), or for neutrons the Q-independent ⟨b⟩², b the bound
+   coherent scattering length (fm; the table in :mod:`._scattering` or ``scattering_lengths``);
 3. the ad hoc correction: every slowly varying term (self scattering, Compton, multiple
    scattering, background misfit) is smooth in intensity, so I_c is fitted over [Qmin, Qmax_inst]
    by a·⟨f²⟩(Q) + P(Q), P a polynomial of degree n = ⌊rpoly·Qmax_inst/π⌋, and Q·(a⟨f²⟩ + P)/⟨f⟩² is
    subtracted from f_m; what it removes is what would show up in G(r) below r ≈ rpoly. (Fitting
    the polynomial to f_m itself, where these terms grow as Q/⟨f⟩², left a residual that shifted the
-   first NaCl peak by 0.02 Å in the tests when Compton scattering was strong.);
+   first NaCl peak by 0.02 Å in the tests when Compton scattering was strong.) For neutrons the
+   self term a·⟨b²⟩ is a constant, i.e. the polynomial's constant term, so P(Q) alone is fitted
+   (it also takes the incoherent scattering and the slow fall of the inelasticity (Placzek)
+   correction); F(Q) = Q·(I_c − P)/⟨b⟩². A composition whose ⟨b⟩ is ~0 (|⟨b⟩| < 0.5 fm, e.g. V, or
+   ⟨b⟩² < 0.01·⟨b²⟩, a null-scattering mix such as Ti₂Zr) is refused: dividing by ⟨b⟩² ≈ 0 makes
+   the normalization meaningless. Absorption (B, Li, Cd, Gd, ...) is not corrected for;
 4. the scale: with a number density ``rho0`` (atoms/Å³) the corrected F(Q) is scaled so that G(r)
    follows −4πρ0r between rpoly and the first peak (least squares over ``scale_r_range``; the
    part of that line the unmeasured Q < Qmin would carry is taken off, assuming S(Q) ≈ 0 there),
@@ -29,6 +36,7 @@ and the scale are treated as exact; neighbouring r points of G are correlated).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,31 +47,51 @@ from ..core.errors import ConfigError, DataError
 from ..core.measurement import Measurement
 from ..core.settings import number_setting
 from ..core.summary import SummaryRepr
+from ._scattering import _mode, scattering_factor
 from .transform import exp_sum, fq_to_gr, lorch, trapezoid_weights
 
-__all__ = ["reduce_pdf", "PdfReduction", "mean_form_factors", "parse_composition", "q_axis"]
+__all__ = ["reduce_pdf", "PdfReduction", "mean_form_factors", "neutron_lengths", "parse_composition", "q_axis"]
 
 
-def parse_composition(composition: str | Mapping[str, float]) -> dict[str, float]:
+#: Below these a neutron composition's ⟨b⟩² is too small to normalise by (see the module notes).
+_MIN_MEAN_B_FM = 0.5
+_MIN_COHERENT_RATIO = 0.01
+_DEUTERIUM = re.compile(r"D(?![a-z])")       # the symbol D, not Dy, Db, Ds
+_PLACEHOLDER = "Unh"                         # a name xraydb's formula parser knows and nothing else uses
+
+
+def parse_composition(composition: str | Mapping[str, float], *, radiation: str = "xray") -> dict[str, float]:
     """``"NaTaCl6"`` or ``{"Na": 1, "Ta": 1, "Cl": 6}`` → atom fractions summing to 1.
+
+    For X-rays deuterium (D) counts as H; for ``radiation="neutron"`` it stays D.
 
     Examples
     --------
     >>> {k: round(v, 3) for k, v in parse_composition("NaTaCl6").items()}
     {'Na': 0.125, 'Ta': 0.125, 'Cl': 0.75}
+    >>> parse_composition("D2O", radiation="neutron") == {"D": 2 / 3, "O": 1 / 3}
+    True
     """
     import xraydb
+    neutron = _radiation(radiation) == "neutron"
     if isinstance(composition, Mapping):
         counts = {str(k): float(v) for k, v in composition.items()}
     elif isinstance(composition, str) and composition.strip():
+        formula = composition.replace(" ", "")
+        keep_d = neutron and _DEUTERIUM.search(formula) is not None and _PLACEHOLDER not in formula
+        if keep_d:                            # xraydb's parser turns D into H
+            formula = _DEUTERIUM.sub(_PLACEHOLDER, formula)
         try:
-            counts = {str(k): float(v) for k, v in xraydb.chemparse(composition.replace(" ", "")).items()}
+            counts = {str(k): float(v) for k, v in xraydb.chemparse(formula).items()}
         except Exception as exc:  # noqa: BLE001 - xraydb raises bare errors for bad formulas
-            raise ConfigError(f"composition {composition!r} is not a chemical formula ({exc}); e.g. 'NaTaCl6'") \
+            msg = str(exc).replace(_PLACEHOLDER, "D") if keep_d else str(exc)
+            raise ConfigError(f"composition {composition!r} is not a chemical formula ({msg}); e.g. 'NaTaCl6'") \
                 from None
+        if keep_d:
+            counts["D"] = counts.pop(_PLACEHOLDER)
     else:
         raise ConfigError(f"composition must be a formula such as 'NaTaCl6' or a mapping, got {composition!r}")
-    known = set(xraydb.f0_ions())
+    known = set(xraydb.f0_ions()) | ({"D"} if neutron else set())
     for el, n in counts.items():
         if el not in known:
             raise ConfigError(f"composition {composition!r}: unknown element {el!r}")
@@ -89,14 +117,77 @@ def mean_form_factors(q, composition) -> tuple[np.ndarray, np.ndarray]:
     return fav * fav, f2av
 
 
-def q_axis(m: Measurement, wavelength: float | None) -> np.ndarray:
-    """Q (Å⁻¹) of a measurement whose x is Q (Å⁻¹ or nm⁻¹) or 2θ (degrees, needs ``wavelength`` in Å)."""
+def _radiation(radiation: str) -> str:
+    try:
+        return _mode(radiation)
+    except ConfigError:
+        raise ConfigError(f"radiation must be 'xray' or 'neutron', got {radiation!r}") from None
+
+
+def neutron_lengths(fractions: Mapping[str, float], scattering_lengths: Mapping[str, float] | None = None,
+                    *, composition=None) -> tuple[dict[str, float], float, float]:
+    """(b per element, ⟨b⟩², ⟨b²⟩) in fm, fm² of atom fractions; ``scattering_lengths`` overrides the table.
+
+    Raises ConfigError when ⟨b⟩ is ~0 (see the module notes), an element has no tabulated b, or
+    ``scattering_lengths`` names an element not in the composition or a non-finite value.
+
+    Examples
+    --------
+    >>> b, bav2, b2av = neutron_lengths(parse_composition("NaCl", radiation="neutron"))
+    >>> b, round(bav2, 2), round(b2av, 2)
+    ({'Na': 3.632, 'Cl': 9.57928}, 43.63, 52.48)
+    """
+    label = composition if composition is not None else dict(fractions)
+    custom: dict[str, float] = {}
+    for el, v in dict(scattering_lengths or {}).items():
+        try:
+            b = float(v)
+        except (TypeError, ValueError):
+            b = math.nan
+        if not math.isfinite(b):
+            raise ConfigError(f"scattering_lengths[{el!r}] must be a finite number of fm, got {v!r}")
+        if str(el) not in fractions:
+            raise ConfigError(f"scattering_lengths names {el!r}, which is not in the composition {label!r} "
+                              f"(elements {', '.join(fractions)})")
+        custom[str(el)] = b
+    lengths = {}
+    for el in fractions:
+        if el in custom:
+            lengths[el] = custom[el]
+            continue
+        try:
+            lengths[el] = scattering_factor(el, "neutron", option="scattering_lengths")
+        except DataError as exc:
+            raise ConfigError(f"composition {label!r}: {exc.message}") from None
+    bav = sum(c * lengths[el] for el, c in fractions.items())
+    b2av = sum(c * lengths[el] ** 2 for el, c in fractions.items())
+    why = ("the coherent (distinct) scattering is lost next to the self and incoherent scattering and "
+           "F(Q) = Q(I - <b^2>)/<b>^2 divides by ~0, so the normalization is meaningless; measure with X-rays, "
+           "change the isotopes (and give scattering_lengths=) or choose another composition")
+    if abs(bav) < _MIN_MEAN_B_FM:
+        raise ConfigError(f"composition {label!r}: the mean neutron scattering length <b> = {bav:.3g} fm is ~0 "
+                          f"(|<b>| < {_MIN_MEAN_B_FM:g} fm): {why}")
+    if bav * bav < _MIN_COHERENT_RATIO * b2av:
+        raise ConfigError(f"composition {label!r}: <b>^2 = {bav * bav:.3g} fm^2 is ~0 next to <b^2> = {b2av:.3g} fm^2 "
+                          f"(a null-scattering mix; ratio < {_MIN_COHERENT_RATIO:g}): {why}")
+    return lengths, bav * bav, b2av
+
+
+def q_axis(m: Measurement, wavelength: float | None, *, radiation: str = "xray") -> np.ndarray:
+    """Q (Å⁻¹) of a measurement whose x is Q (Å⁻¹ or nm⁻¹) or 2θ (degrees, needs ``wavelength`` in Å).
+
+    For neutrons a 2θ pattern must come from a constant-wavelength instrument; time-of-flight data
+    must be converted to Q first.
+    """
     name, unit = (m.x_name or "").lower(), (m.x_unit or "").lower().replace(" ", "")
     x = np.asarray(m.x, dtype=float)
     is_tth = "theta" in name or "tth" in name or unit in ("deg", "degree", "degrees", "°")
     if is_tth:
         lam = wavelength if wavelength is not None else m.meta.get("wavelength_angstrom", m.meta.get("wavelength"))
         if lam is None:
+            if _radiation(radiation) == "neutron":
+                raise ConfigError(f"{m.source or 'pattern'}: x is 2-theta; for neutrons give the constant "
+                                  "wavelength (Å) of the instrument, or give x as Q (time-of-flight data)")
             raise ConfigError(f"{m.source or 'pattern'}: x is 2-theta; give the wavelength (Å) to convert to Q")
         lam = float(lam)
         if not (math.isfinite(lam) and lam > 0):
@@ -126,8 +217,8 @@ class PdfReduction(SummaryRepr):
     scale : float
         Factor applied after the polynomial (1 without ``rho0``).
     settings : mapping
-        Every parameter of the reduction (composition, qmin, qmax, qmax_inst, rpoly, degree,
-        bkg_scale, lorch, rho0, wavelength, r grid).
+        Every parameter of the reduction (radiation, composition, scattering_lengths (neutrons: the
+        b used, fm), qmin, qmax, qmax_inst, rpoly, degree, bkg_scale, lorch, rho0, wavelength, r grid).
     """
 
     q: np.ndarray
@@ -163,7 +254,8 @@ class PdfReduction(SummaryRepr):
 
     def summary(self) -> str:
         s = self.settings
-        return (f"PdfReduction {self.sample or self.source}: Q {s['qmin']:g}-{s['qmax']:g} A^-1 (inst {s['qmax_inst']:g}), "
+        return (f"PdfReduction {self.sample or self.source} ({s.get('radiation', 'xray')}): "
+                f"Q {s['qmin']:g}-{s['qmax']:g} A^-1 (inst {s['qmax_inst']:g}), "
                 f"rpoly {s['rpoly']:g} (degree {s['degree']}), bkg_scale {s['bkg_scale']:g}, "
                 f"{'Lorch, ' if s['lorch'] else ''}{'rho0 ' + format(s['rho0'], 'g') if s['rho0'] else 'unscaled'}; "
                 f"G(r) {self.r[0]:g}-{self.r[-1]:g} A")
@@ -203,7 +295,8 @@ def reduce_pdf(sample: Measurement, *, composition, background: Measurement | No
                wavelength: float | None = None, qmin: float | None = None, qmax: float | None = None,
                qmax_inst: float | None = None, rpoly: float = 0.9, lorch_window: bool = False,
                rho0: float | None = None, scale_r_range: tuple[float, float] | None = None,
-               rmin: float = 0.0, rmax: float = 30.0, rstep: float = 0.01) -> PdfReduction:
+               rmin: float = 0.0, rmax: float = 30.0, rstep: float = 0.01, radiation: str = "xray",
+               scattering_lengths: Mapping[str, float] | None = None) -> PdfReduction:
     """Reduce a 1-D total-scattering pattern (I vs 2θ or Q) to F(Q) and G(r) (see the module notes).
 
     Parameters
@@ -212,11 +305,12 @@ def reduce_pdf(sample: Measurement, *, composition, background: Measurement | No
         Integrated patterns, x in 2θ (degrees; give ``wavelength``) or Q (Å⁻¹). The background
         (empty container, air) must cover the sample's Q range.
     composition : str or mapping
-        Chemical formula, e.g. ``"NaTaCl6"``.
+        Chemical formula, e.g. ``"NaTaCl6"`` (for neutrons D is deuterium).
     bkg_scale : float
         Factor on the background (≥ 0).
     wavelength : float, optional
-        Å; default the measurement's ``meta['wavelength_angstrom']``.
+        Å; default the measurement's ``meta['wavelength_angstrom']``. Needed only when x is 2θ
+        (for neutrons: constant-wavelength data; time-of-flight data must come as Q).
     qmin, qmax : float, optional
         Transform range (Å⁻¹); default the data's. Choose qmin above the small-angle region.
     qmax_inst : float, optional
@@ -232,6 +326,12 @@ def reduce_pdf(sample: Measurement, *, composition, background: Measurement | No
         between rpoly and the first peak (e.g. (1.2, 2.2) for NaCl, whose first peak is at 2.82 Å).
     rmin, rmax, rstep : float
         Output r grid (Å).
+    radiation : {'xray', 'neutron'}
+        X-rays: ⟨f(Q)⟩² normalization and a·⟨f²⟩(Q) + polynomial smooth term; neutrons: the
+        constants ⟨b⟩² and ⟨b²⟩ (the self term merges into the polynomial).
+    scattering_lengths : mapping, optional
+        Neutrons only: coherent b (fm) per element replacing the table, e.g. ``{"Li": -2.22}``
+        for ⁷Li or a value for an element the table lacks.
 
     Returns
     -------
@@ -240,17 +340,25 @@ def reduce_pdf(sample: Measurement, *, composition, background: Measurement | No
     Raises
     ------
     ConfigError, DataError
-        Qmax beyond the data, a composition with unknown elements, a background that does not
-        cover the sample, a negative scale, non-increasing or NaN data.
+        Qmax beyond the data, a composition with unknown elements (for neutrons: without a
+        tabulated b, or with ⟨b⟩ ≈ 0), a background that does not cover the sample, a negative
+        scale, non-increasing or NaN data.
     """
     src = sample.source or "sample"
-    q = q_axis(sample, wavelength)
+    radiation = _radiation(radiation)
+    fractions = parse_composition(composition, radiation=radiation)
+    lengths = None
+    if radiation == "neutron":
+        lengths, bav2, b2av = neutron_lengths(fractions, scattering_lengths, composition=composition)
+    elif scattering_lengths is not None:
+        raise ConfigError("scattering_lengths apply to radiation='neutron' only (X-rays use xraydb form factors)")
+    q = q_axis(sample, wavelength, radiation=radiation)
     if q.size < 10 or np.any(np.diff(q) <= 0):
         raise DataError("the pattern must have at least 10 points with increasing x", path=sample.source or None)
     y, sy = _intensity(sample, "the sample pattern")
     bkg_scale = _positive(bkg_scale, "bkg_scale", allow_zero=True)
     if background is not None:
-        qb = q_axis(background, wavelength)
+        qb = q_axis(background, wavelength, radiation=radiation)
         if qb.size < 2 or np.any(np.diff(qb) <= 0):
             raise DataError("the background must have increasing x", path=background.source or None)
         if qb[0] > q[0] + 1e-9 or qb[-1] < q[-1] - 1e-9:
@@ -272,14 +380,21 @@ def reduce_pdf(sample: Measurement, *, composition, background: Measurement | No
     rpoly = _positive(rpoly, "rpoly")
     sel = (q >= lo) & (q <= inst)
     q, y, sy = q[sel], y[sel], sy[sel]
-    fav2, f2av = mean_form_factors(q, composition)
+    if radiation == "neutron":
+        fav2, f2av = np.full_like(q, bav2), np.full_like(q, b2av)
+    else:
+        fav2, f2av = mean_form_factors(q, fractions)
     fm = q * y / fav2
     sfm = q * sy / fav2
     degree = max(int(math.floor(rpoly * inst / math.pi)), 1)
     # the slowly varying terms are smooth in *intensity*: self scattering a<f^2>(Q) plus a polynomial
-    # (Compton, multiple scattering, background misfit); in f_m they appear multiplied by Q/<f>^2
+    # (Compton, multiple scattering, background misfit); in f_m they appear multiplied by Q/<f>^2.
+    # For neutrons a<b^2> is a constant, the same column as the polynomial's x^0: left out.
     x = q / inst                                      # scaled for conditioning
-    smooth = np.stack([f2av / f2av.max()] + [x ** k for k in range(degree + 1)], axis=1)
+    columns = [x ** k for k in range(degree + 1)]
+    if radiation == "xray":
+        columns.insert(0, f2av / f2av.max())
+    smooth = np.stack(columns, axis=1)
     basis = smooth * (q / fav2)[:, None]
     coef, *_ = np.linalg.lstsq(basis, fm, rcond=None)
     poly = basis @ coef
@@ -310,7 +425,9 @@ def reduce_pdf(sample: Measurement, *, composition, background: Measurement | No
     m = lorch(qu, hi) if lorch_window else 1.0
     a2 = (2.0 / np.pi * wu * m * sfq[use]) ** 2
     var = 0.5 * a2.sum() - 0.5 * exp_sum(qu, a2, 2.0 * r).real
-    settings = {"composition": composition if isinstance(composition, str) else dict(composition),
+    settings = {"radiation": radiation,
+                "composition": composition if isinstance(composition, str) else dict(composition),
+                "scattering_lengths": lengths,
                 "qmin": lo, "qmax": hi, "qmax_inst": inst, "rpoly": rpoly, "degree": degree, "bkg_scale": bkg_scale,
                 "background": background.source if background is not None else None, "lorch": bool(lorch_window),
                 "rho0": rho0, "scale_r_range": list(scale_r_range) if scale_r_range is not None else None,

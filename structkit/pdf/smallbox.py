@@ -58,28 +58,11 @@ from ..core.errors import ConfigError, DataError, FitError
 from ..core.fit import FitReport, make_params, minimize
 from ..core.frozen import FrozenMap
 from ..core.summary import SummaryRepr
+from ._scattering import _mode, scattering_factor
 from .structure import CELL_NAMES, Phase, cell_from_free, metric_tensor
 
 __all__ = ["calculate_pdf", "fit_pdf", "fit_pdf_measurement", "SmallBoxFit", "scattering_factor",
            "plot_smallbox", "GENERIC_PARAMETERS"]
-
-#: Coherent neutron scattering lengths (fm), Neutron Data Booklet (Dianoux & Lander, ILL 2003),
-#: the values pdffit2 tabulates (``libpdffit2/PeriodicTable.cc``); D for deuterium.
-_NEUTRON_B_FM = {
-    "H": -3.7409, "D": 6.674, "He": 3.263, "Li": -1.903, "Be": 7.791, "B": 5.304, "C": 6.648413, "N": 9.36,
-    "O": 5.8054, "F": 5.65412, "Ne": 4.5666, "Na": 3.632, "Mg": 5.3754, "Al": 3.4495, "Si": 4.15071,
-    "P": 5.131, "S": 2.8471, "Cl": 9.57928, "Ar": 1.9096, "K": 3.672, "Ca": 4.702, "Sc": 12.11,
-    "Ti": -3.37013, "V": -0.44314, "Cr": 3.6357, "Mn": -3.75018, "Fe": 9.452, "Co": 2.492, "Ni": 10.31,
-    "Cu": 7.7184, "Zn": 5.6805, "Ga": 7.2882, "Ge": 8.1852, "As": 6.581, "Se": 7.9709, "Br": 6.792,
-    "Kr": 7.812, "Rb": 7.082, "Sr": 7.022, "Y": 7.752, "Zr": 7.163, "Nb": 7.0543, "Mo": 6.7152, "Tc": 6.83,
-    "Ru": 7.022, "Rh": 5.904, "Pd": 5.916, "Ag": 5.9227, "Cd": 4.835, "In": 4.0652, "Sn": 6.2252,
-    "Sb": 5.573, "Te": 5.682, "I": 5.282, "Xe": 4.694, "Cs": 5.422, "Ba": 5.073, "La": 8.244, "Ce": 4.842,
-    "Pr": 4.585, "Nd": 7.695, "Pm": 12.64, "Sm": 0.005, "Eu": 5.33, "Gd": 9.52, "Tb": 7.342, "Dy": 16.93,
-    "Ho": 8.443, "Er": 7.792, "Tm": 7.073, "Yb": 12.413, "Lu": 7.213, "Hf": 7.7714, "Ta": 6.917,
-    "W": 4.75518, "Re": 9.22, "Os": 10.72, "Ir": 10.63, "Pt": 9.601, "Au": 7.907, "Hg": 12.59545,
-    "Tl": 8.7765, "Pb": 9.4012, "Bi": 8.5322, "Ra": 10.0, "Th": 10.31, "Pa": 9.13, "U": 8.417,
-    "Np": 10.55, "Pu": 7.71, "Am": 8.32, "Cm": 9.53,
-}
 
 #: Names ``refine=`` and ``start=`` accept for every phase (besides full parameter names).
 GENERIC_PARAMETERS = ("scale", "lattice", "a", "b", "c", "alpha", "beta", "gamma", "uiso", "delta1", "delta2",
@@ -93,37 +76,6 @@ _SUFFIX = {k: ("A2" if u == "A^2" else u) for k, u in _UNITS.items()}   # unit a
 _NRIPPLES = 6                      # pdffit2 extends the calculation range by 6 ripples of the sinc
 _WINDOW_SIGMAS = 8.0               # Gaussians evaluated over ±8σ (pdffit2: 5σ); smooth for the Jacobian
 _MAX_BLOCK = 2_000_000             # Gaussian values evaluated per block
-
-
-def scattering_factor(element: str, mode: str = "xray") -> float:
-    """Scattering power pdffit2 weights an atom with: Z for X-rays, b (fm) for neutrons.
-
-    Examples
-    --------
-    >>> scattering_factor("Ni"), scattering_factor("Ni", "neutron"), scattering_factor("Li", "neutron")
-    (28.0, 10.31, -1.903)
-    """
-    import gemmi
-    mode = _mode(mode)
-    el = gemmi.Element(str(element))
-    if el.atomic_number <= 0 or el.name.lower() != str(element).lower():
-        raise DataError(f"{element!r} is not an element symbol")
-    if mode == "xray":
-        return float(el.atomic_number)
-    b = _NEUTRON_B_FM.get(el.name)
-    if b is None:
-        raise DataError(f"no neutron scattering length tabulated for {el.name}; pass scattering_factors="
-                        f"{{'{el.name}': b_fm}}")
-    return b
-
-
-def _mode(mode: str) -> str:
-    m = str(mode).strip().lower()
-    if m in ("xray", "x-ray", "x", "xrays", "x-rays"):
-        return "xray"
-    if m in ("neutron", "n", "neutrons"):
-        return "neutron"
-    raise ConfigError(f"mode must be 'xray' or 'neutron', got {mode!r}")
 
 
 # =============================================================================================== geometry

@@ -1,12 +1,15 @@
 """Forward models for tests and examples: Debye-equation scattering of finite clusters.
 
 ``I(Q) = (1/N) [Σ_i f_i² + Σ_{i≠j} f_i f_j exp(−Q²σ²_ij) sin(Q r_ij)/(Q r_ij)]`` per atom, with
-X-ray form factors from xraydb and σ²_ij = U_i + U_j (uncorrelated isotropic displacements).
+X-ray form factors from xraydb (or constant neutron scattering lengths) and σ²_ij = U_i + U_j
+(uncorrelated isotropic displacements).
 Pair distances are histogrammed per element pair (``bin_width``), so a cluster of a few thousand
 atoms takes well under a second.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -36,17 +39,29 @@ def rocksalt_particle(a: float, diameter: float, elements: tuple[str, str] = ("N
     return pos, symbols
 
 
-def debye_intensity(q, positions, symbols, *, uiso: float | dict = 0.005, bin_width: float = 0.001) -> np.ndarray:
-    """Coherent elastic X-ray intensity per atom (electron units) of a cluster by the Debye equation."""
-    import xraydb
+def debye_intensity(q, positions, symbols, *, uiso: float | dict = 0.005, bin_width: float = 0.001,
+                    scattering_lengths: Mapping[str, float] | None = None) -> np.ndarray:
+    """Coherent elastic intensity per atom of a cluster by the Debye equation.
+
+    X-ray (electron units, xraydb form factors) by default; with ``scattering_lengths`` (a
+    Q-independent b per element, e.g. neutron coherent lengths in fm) the f_i are those constants
+    and the intensity is in their squared unit (fm² per atom for neutrons).
+    """
     from scipy.spatial.distance import cdist, pdist
 
     q = np.asarray(q, dtype=float)
     pos = np.asarray(positions, dtype=float)
     sym = np.asarray(symbols)
     kinds = sorted(set(sym.tolist()))
-    s = q / (4.0 * np.pi)
-    f = {k: np.asarray(xraydb.f0(k, s), dtype=float) for k in kinds}
+    if scattering_lengths is not None:
+        missing = [k for k in kinds if k not in scattering_lengths]
+        if missing:
+            raise ConfigError(f"debye_intensity: scattering_lengths lacks {', '.join(missing)}")
+        f = {k: np.full_like(q, float(scattering_lengths[k])) for k in kinds}
+    else:
+        import xraydb
+        s = q / (4.0 * np.pi)
+        f = {k: np.asarray(xraydb.f0(k, s), dtype=float) for k in kinds}
     u = {k: float(uiso[k] if isinstance(uiso, dict) else uiso) for k in kinds}
     total = sum((sym == k).sum() * f[k] ** 2 for k in kinds)
     for i, a in enumerate(kinds):
