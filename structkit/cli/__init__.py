@@ -4,6 +4,7 @@ Sub-commands::
 
     structkit conductivity eis PATHS... --thickness-cm T --diameter-cm D [--circuit STR] -o sigma.csv
     structkit conductivity arrhenius sigma.csv [--regimes auto|N] [--form sigmaT|sigma] -o arrhenius.csv
+    structkit xrd ... | xas ... | pdf reduce|peaks|fit|series ...
     structkit join DESCRIPTORS.csv sigma.csv -o joined.csv
     structkit run campaign.toml [--workers N]
     structkit demo [--output demo_out]
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.errors import StructkitError
-from . import _conductivity, _xas, _xrd
+from . import _conductivity, _pdf, _xas, _xrd
 from ._common import _regimes
 
 __all__ = ["build_parser", "main"]
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     _conductivity.add_parser(sub)
     _xrd.add_parser(sub)
     _xas.add_parser(sub)
+    _pdf.add_parser(sub)
 
     join = sub.add_parser("join", help="attach sigma and Ea to a descriptor table")
     join.add_argument("descriptors", type=Path, help="long-form descriptor CSV")

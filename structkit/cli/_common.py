@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -82,3 +83,59 @@ def write_descriptors(rows, output: Path) -> Path | None:
     path = output.parent / f"{output.stem}_descriptors.csv"
     DescriptorTable.from_rows(rows).to_csv(path)
     return path
+
+
+def tag(m) -> str:
+    """A file-name-safe tag of a measurement: its sample, else its file stem."""
+    from ..pipeline.adapters import slug
+    return slug(m.sample or Path(m.source).stem)
+
+
+def row_base(m) -> dict:
+    """The first columns of a per-file row: file, sample, conditions."""
+    return {"file": m.source, "sample": m.sample, **dict(m.conditions)}
+
+
+def finish(args, rows, descs, settings, figs, failures, what: str) -> int:
+    """Write the main table, ``<stem>_descriptors.csv``, ``<stem>_settings.json``; report; the exit status."""
+    import pandas as pd
+
+    from ..io import write_table
+    if rows:
+        write_table(pd.DataFrame(rows), args.output)
+        dpath = write_descriptors(descs, args.output)
+        spath = args.output.parent / f"{args.output.stem}_settings.json"
+        from ..core.atomic import atomic_write_text
+        atomic_write_text(spath, json.dumps(settings, indent=1, default=jsonable))
+        fig_dir = args.output.parent / f"{args.output.stem}_figures"
+        print(f"wrote {args.output} ({len(rows)} {what}), {dpath}, {spath}"
+              + (f" and {len(figs)} figure(s) in {fig_dir}" if figs else ""))
+    return report_failures(failures, args.output, any_ok=bool(rows))
+
+
+def jsonable(obj):
+    """``json.dumps`` default: numpy scalars and arrays, tuples; anything else as text."""
+    import numpy as np
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, tuple):
+        return list(obj)
+    return str(obj)
+
+
+def fail(failures, m, exc) -> None:
+    """Record a failed measurement (file, error class, message) and go on."""
+    failures.append({"file": m.source, "error": type(exc).__name__, "message": str(exc)})
+
+
+def pair_arg(text: str) -> tuple[float, float]:
+    """argparse type of a range ``LO,HI`` (or ``LO:HI``, ``LO..HI``) with LO < HI."""
+    try:
+        lo, hi = (float(v) for v in text.replace(":", ",").replace("..", ",").split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO,HI (e.g. 1.2,2.4), got {text!r}") from None
+    if not lo < hi:
+        raise argparse.ArgumentTypeError(f"expected LO < HI, got {text!r}")
+    return lo, hi

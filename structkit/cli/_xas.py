@@ -9,25 +9,18 @@ Every command writes its main table (``-o``), the long descriptor table
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..core.errors import ConfigError, StructkitError
 from ..pipeline.adapters import slug
-from ._common import read_all, report_failures, save_figure_to, write_descriptors
+from ._common import fail as _fail
+from ._common import finish as _finish
+from ._common import pair_arg as _pair
+from ._common import read_all, save_figure_to
+from ._common import row_base as _row_base
+from ._common import tag as _tag
 
 __all__ = ["add_parser"]
-
-
-def _pair(text: str) -> tuple[float, float]:
-    import argparse
-    try:
-        lo, hi = (float(v) for v in text.replace(":", ",").replace("..", ",").split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected LO,HI (e.g. 1.2,2.4), got {text!r}") from None
-    if not lo < hi:
-        raise argparse.ArgumentTypeError(f"expected LO < HI, got {text!r}")
-    return lo, hi
 
 
 def _norm_args(p) -> None:
@@ -164,45 +157,6 @@ def _read_spectra(paths, failures) -> list:
 def _exafs_of(m, args):
     from ..xas.exafs import extract_exafs
     return extract_exafs(m, rbkg=args.rbkg, kweight=args.bkg_kweight, kmax=args.bkg_kmax, **_norm_kws(args))
-
-
-def _tag(m) -> str:
-    return slug(m.sample or Path(m.source).stem)
-
-
-def _row_base(m) -> dict:
-    return {"file": m.source, "sample": m.sample, **dict(m.conditions)}
-
-
-def _finish(args, rows, descs, settings, figs, failures, what: str) -> int:
-    import pandas as pd
-
-    from ..io import write_table
-    if rows:
-        write_table(pd.DataFrame(rows), args.output)
-        dpath = write_descriptors(descs, args.output)
-        spath = args.output.parent / f"{args.output.stem}_settings.json"
-        from ..core.atomic import atomic_write_text
-        atomic_write_text(spath, json.dumps(settings, indent=1, default=_jsonable))
-        fig_dir = args.output.parent / f"{args.output.stem}_figures"
-        print(f"wrote {args.output} ({len(rows)} {what}), {dpath}, {spath}"
-              + (f" and {len(figs)} figure(s) in {fig_dir}" if figs else ""))
-    return report_failures(failures, args.output, any_ok=bool(rows))
-
-
-def _jsonable(obj):
-    import numpy as np
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, tuple):
-        return list(obj)
-    return str(obj)
-
-
-def _fail(failures, m, exc) -> None:
-    failures.append({"file": m.source, "error": type(exc).__name__, "message": str(exc)})
 
 
 # -- normalize ------------------------------------------------------------------------

@@ -61,7 +61,7 @@ from ._impedance import (
     sniff_neisys,
     sniff_zplot,
 )
-from ._pdf import read_pdf, sniff_pdf
+from ._pdf import read_pdf, sniff_pdf, write_pdf
 from ._registry import (
     available_formats,
     read,
@@ -98,6 +98,7 @@ __all__ = [
     "read_athena",
     "read_athena_project",
     "write_table",
+    "write_pdf",
     "save_figure",
 ]
 

@@ -95,7 +95,7 @@ from ._text import (
     wavelength_from_header,
 )
 
-__all__ = ["read_pdf", "sniff_pdf", "parse_pdf_header", "QUANTITIES"]
+__all__ = ["read_pdf", "sniff_pdf", "parse_pdf_header", "write_pdf", "QUANTITIES"]
 
 #: quantity -> (x_name, x_unit, y_name, y_unit, convention, extension)
 QUANTITIES: dict[str, tuple[str, str, str, str, str, str]] = {
@@ -579,6 +579,73 @@ def read_pdf(path, *, columns=None, quantity: str | None = None) -> Measurement:
     meta: dict[str, Any] = {"format": "pdf", "quantity": q, "quantity_from": q_from,
                             "convention": convention, "columns": names}
     meta.update(hdr)
+    sample, conditions = "", {}
+    if hdr.get("header", {}).get("written_by", "").startswith("structkit"):      # our own write_pdf
+        sample = hdr["header"].get("sample", "")
+        conditions = {k.split(".", 1)[1]: _number_or_text(v) for k, v in hdr["header"].items()
+                      if k.startswith("condition.")}
     return Measurement(x[order], table.values[:, iy][order], sigma=sigma, x_name=x_name,
-                       x_unit=x_unit, y_name=y_name, y_unit=y_unit, technique="pdf",
-                       source=str(path), meta=meta)
+                       x_unit=x_unit, y_name=y_name, y_unit=y_unit, technique="pdf", sample=sample,
+                       conditions=conditions, source=str(path), meta=meta)
+
+
+def _number_or_text(value: str):
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+_WRITE_LABELS = {"G": ("r($\\AA$)", "G($\\AA^{-2}$)", "gr"), "F": ("Q($\\AA^{-1}$)", "F($\\AA^{-1}$)", "fq"),
+                 "S": ("Q($\\AA^{-1}$)", "S", "sq"), "I": ("Q($\\AA^{-1}$)", "I", "iq")}
+_WRITE_KEYS = ("composition", "mode", "wavelength", "qmin", "qmax", "qmaxinst", "rpoly", "bgscale", "rho0",
+               "lorch", "degree", "background", "radiation")
+
+
+def write_pdf(measurement: Measurement, path, *, quantity: str | None = None) -> Path:
+    """Write G(r) (or F, S, I) as a PDFgetX3-style file that :func:`read_pdf` (and PDFgui) read back.
+
+    The header is an ini ``[DEFAULT]`` section: ``written_by = structkit <version>``, the sample,
+    each condition as ``condition.<name> = value`` (read back as conditions), the reduction's
+    settings found in ``meta`` (qmin, qmax, qmaxinst, rpoly, composition ...), then
+    ``#### start data``, ``#S 1``, ``#L`` and the columns x, y [, dy]. Written atomically.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> m = Measurement(np.array([1.0, 1.01]), np.array([0.5, 0.6]), sigma=np.array([0.1, 0.1]), sample="S1",
+    ...                 conditions={"temperature_K": 300.0}, meta={"qmax": 20.0, "quantity": "G"})
+    >>> back = read_pdf(write_pdf(m, pathlib.Path(tempfile.mkdtemp()) / "S1.gr"))
+    >>> back.sample, dict(back.conditions), back.meta["qmax"], back.sigma.tolist()
+    ('S1', {'temperature_K': 300.0}, 20.0, [0.1, 0.1])
+    """
+    from .. import __version__
+    from ..core.atomic import atomic_write_text
+    q = quantity or measurement.meta.get("quantity", "G")
+    if q not in _WRITE_LABELS:
+        raise ConfigError(f"write_pdf: quantity must be one of {', '.join(_WRITE_LABELS)}, got {q!r}")
+    xl, yl, kind = _WRITE_LABELS[q]
+    meta = dict(measurement.meta)
+    alias = {"qmaxinst": meta.get("qmax_inst", meta.get("qmaxinst")), "bgscale": meta.get("bkg_scale", meta.get("bgscale")),
+             "wavelength": meta.get("wavelength_angstrom", meta.get("wavelength"))}
+    lines = ["[DEFAULT]", "", f"written_by = structkit {__version__}", f"outputtype = {kind}"]
+    if measurement.sample:
+        lines.append(f"sample = {measurement.sample}")
+    for k, v in measurement.conditions.items():
+        lines.append(f"condition.{k} = {v}")
+    for k in _WRITE_KEYS:
+        v = alias.get(k) if alias.get(k) is not None else meta.get(k)
+        if v is not None and not isinstance(v, (dict, list, tuple)):
+            lines.append(f"{k} = {v}")
+    if measurement.source:
+        lines.append(f"source = {measurement.source}")
+    lines += ["", "#### start data", "#S 1 - PDF from structkit"]
+    x, y = np.asarray(measurement.x, dtype=float), np.asarray(measurement.y, dtype=float)
+    cols = [x, y]
+    label = f"#L {xl}  {yl}"
+    if measurement.sigma is not None:
+        cols.append(np.asarray(measurement.sigma, dtype=float))
+        label += f"  d{yl}"
+    lines.append(label)
+    body = "\n".join(" ".join(f"{v:.8g}" for v in row) for row in np.column_stack(cols))
+    return atomic_write_text(Path(path), "\n".join(lines) + "\n" + body + "\n")
