@@ -62,7 +62,7 @@ import numpy as np
 
 N_PATTERNS, N_QUICK, N_BASELINE = 200, 40, 20
 SEED = 20240611
-A, DIAMETER, UISO = 5.64, 30.0, 0.01           # NaCl sphere
+A, DIAMETER, UISO = 5.64, 30.0, 0.02           # NaCl sphere
 Q = np.linspace(0.8, 25.0, 5000)               # A^-1, uniform
 COUNTS = 5000.0
 BKG_SCALE = 0.9

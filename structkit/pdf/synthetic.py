@@ -1,8 +1,10 @@
 """Forward models for tests and examples: Debye-equation scattering of finite clusters.
 
-``I(Q) = (1/N) [Σ_i f_i² + Σ_{i≠j} f_i f_j exp(−Q²σ²_ij) sin(Q r_ij)/(Q r_ij)]`` per atom, with
+``I(Q) = (1/N) [Σ_i f_i² + Σ_{i≠j} f_i f_j exp(−Q²σ²_ij/2) sin(Q r_ij)/(Q r_ij)]`` per atom, with
 X-ray form factors from xraydb (or constant neutron scattering lengths) and σ²_ij = U_i + U_j
-(uncorrelated isotropic displacements).
+(uncorrelated isotropic displacements, U the mean-square displacement along one direction: the
+Debye–Waller factor of each atom is exp(−UQ²/2), so ``uiso`` means what it means in a CIF and in
+:func:`structkit.pdf.smallbox.calculate_pdf`).
 Pair distances are histogrammed per element pair (``bin_width``), so a cluster of a few thousand
 atoms takes well under a second.
 """
@@ -15,7 +17,7 @@ import numpy as np
 
 from ..core.errors import ConfigError
 
-__all__ = ["rocksalt_particle", "debye_intensity"]
+__all__ = ["rocksalt_particle", "octahedral_salt_particle", "debye_intensity"]
 
 
 def rocksalt_particle(a: float, diameter: float, elements: tuple[str, str] = ("Na", "Cl")):
@@ -36,6 +38,34 @@ def rocksalt_particle(a: float, diameter: float, elements: tuple[str, str] = ("N
     pos, g = pos[keep], grid[keep]
     cation = (g.sum(axis=1) % 2) == 0
     symbols = np.where(cation, elements[0], elements[1])
+    return pos, symbols
+
+
+def octahedral_salt_particle(a: float, diameter: float, bond: float = 2.37,
+                             elements: tuple[str, str, str] = ("Na", "Ta", "Cl")):
+    """A rock-salt arrangement of A⁺ and [MX6]⁻ octahedra (Fm-3m, M at 4a, A at 4b, X at 24e (x,0,0)
+    with x = bond/a) cut to a sphere of ``diameter`` Å centred on an M.
+
+    A surrogate of hexahalometallate salts such as NaTaCl6 for demos and tests: it has the M–X bond
+    (``bond``), the octahedron's X–X edge (bond·√2) and a rock-salt mid-range order, not the real
+    (lower-symmetry) structure. Octahedra are kept whole: an octahedron is in if its M is.
+
+    Returns
+    -------
+    positions : ndarray (N, 3), Å
+    symbols : ndarray of str (N,)
+    """
+    if not (a > 0 and diameter > 0 and 0 < bond < a / 2):
+        raise ConfigError(f"octahedral_salt_particle: need a > 0, diameter > 0 and 0 < bond < a/2, got "
+                          f"{a!r}, {diameter!r}, {bond!r}")
+    cations, _ = rocksalt_particle(a, diameter, ("M", "A"))
+    grid = np.rint(cations / (a / 2.0)).astype(int)
+    is_m = (grid.sum(axis=1) % 2) == 0
+    m_pos, a_pos = cations[is_m], cations[~is_m]
+    arms = bond * np.vstack([np.eye(3), -np.eye(3)])
+    x_pos = (m_pos[:, None, :] + arms[None, :, :]).reshape(-1, 3)
+    pos = np.vstack([m_pos, a_pos, x_pos])
+    symbols = np.array([elements[1]] * len(m_pos) + [elements[0]] * len(a_pos) + [elements[2]] * len(x_pos))
     return pos, symbols
 
 
@@ -68,12 +98,14 @@ def debye_intensity(q, positions, symbols, *, uiso: float | dict = 0.005, bin_wi
         for b in kinds[i:]:
             pa, pb = pos[sym == a], pos[sym == b]
             d = pdist(pa) if a == b else cdist(pa, pb).ravel()
+            if d.size == 0:                              # a single atom of this kind: no pairs
+                continue
             mult = 2.0                                   # each unordered pair counts twice in Σ_{i≠j}
             hist, edges = np.histogram(d, bins=np.arange(0.0, d.max() + 2 * bin_width, bin_width))
             rb = 0.5 * (edges[:-1] + edges[1:])
             nz = hist > 0
             rb, hist = rb[nz], hist[nz].astype(float)
-            damp = np.exp(-q * q * (u[a] + u[b]))
+            damp = np.exp(-0.5 * q * q * (u[a] + u[b]))
             acc = np.zeros_like(q)
             for s0 in range(0, rb.size, 2048):
                 qr = np.multiply.outer(q, rb[s0:s0 + 2048])

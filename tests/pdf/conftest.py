@@ -32,7 +32,7 @@ def nacl_particle():
     rng = np.random.default_rng(7)
     container = 800 * np.exp(-((q - 1.2) / 0.5) ** 2) + 300 * np.exp(-((q - 4.0) / 1.5) ** 2) + 50
     smooth = 40 * (1 - np.exp(-0.05 * q * q))                  # Compton-like, left to the ad hoc polynomial
-    sample = 3.0 * (debye_intensity(q, pos, sym, uiso=0.01) + smooth) + 0.9 * container
+    sample = 3.0 * (debye_intensity(q, pos, sym, uiso=0.02) + smooth) + 0.9 * container
     ms = _pattern(tth, rng.poisson(sample * COUNTS) / COUNTS, "NaCl-np")
     mb = _pattern(tth, rng.poisson(container * COUNTS) / COUNTS, "kapton")
     d = squareform(pdist(pos))
