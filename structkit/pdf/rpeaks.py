@@ -107,22 +107,26 @@ def number_density(composition, *, density_g_cm3: float | None = None, volume_A3
     return rho * 6.02214076e23 / mass * atoms * 1e-24
 
 
-def _scattering_power(element: str, mode: str, lengths: Mapping[str, float] | None) -> float:
+def _scattering_power(element: str, mode: str, lengths: Mapping[str, float] | None, q: np.ndarray) -> np.ndarray:
     if lengths and element in lengths:
-        return float(lengths[element])
+        return np.full(q.shape, float(lengths[element]))
     if mode == "xray":
         import xraydb
-        return float(xraydb.f0(element, 0.0)[0])
+        return np.asarray(xraydb.f0(element, q / (4.0 * np.pi)), dtype=float)
     from ._scattering import scattering_factor
-    return scattering_factor(element, "neutron", option="scattering_lengths")
+    return np.full(q.shape, scattering_factor(element, "neutron", option="scattering_lengths"))
 
 
 def pair_weight(pair: Sequence[str] | str, composition, *, mode: str = "xray",
-                scattering_lengths: Mapping[str, float] | None = None) -> float:
+                scattering_lengths: Mapping[str, float] | None = None, qmax: float | None = None,
+                sigma: float | None = None) -> float:
     """Area of an R(r) peak per α–β neighbour: (2 − δ_αβ) c_α s_α s_β / ⟨s⟩².
 
-    ``pair`` is ``("Ta", "Cl")`` or ``"Ta-Cl"`` (β around α); s is the X-ray form factor at Q = 0
-    (xraydb) or the neutron coherent length (``mode='neutron'``), or ``scattering_lengths[el]``.
+    ``pair`` is ``("Ta", "Cl")`` or ``"Ta-Cl"`` (β around α); s is the neutron coherent length
+    (``mode='neutron'``), ``scattering_lengths[el]``, or the X-ray form factor (xraydb). X-ray
+    weights change with Q where the elements' Z differ (Ta-Cl in NaTaCl6: 0.574 at Q = 0, 0.62 at
+    10 Å⁻¹), so with ``qmax`` the weight is averaged over 0-Qmax with the peak's own Debye–Waller
+    profile exp(−σ²Q²/2) (``sigma`` in Å): the Q range that builds the peak. Without, Q = 0 (≈ Z).
     """
     from .reduce import parse_composition
     if isinstance(pair, str):
@@ -135,11 +139,16 @@ def pair_weight(pair: Sequence[str] | str, composition, *, mode: str = "xray",
     for el in (a, b):
         if el not in c:
             raise ConfigError(f"pair {a}-{b}: {el} is not in the composition {composition!r}")
-    s = {el: _scattering_power(el, mode, scattering_lengths) for el in c}
+    q = np.linspace(0.0, float(qmax), 201) if qmax else np.zeros(1)
+    s = {el: _scattering_power(el, mode, scattering_lengths, q) for el in c}
     mean = sum(c[el] * s[el] for el in c)
-    if abs(mean) < 1e-9:
+    if np.any(np.abs(mean) < 1e-9):
         raise ConfigError(f"composition {composition!r} has a mean scattering power of ~0 ({mode})")
-    return (1.0 if a == b else 2.0) * c[a] * s[a] * s[b] / mean ** 2
+    w = (1.0 if a == b else 2.0) * c[a] * s[a] * s[b] / mean ** 2
+    if q.size == 1:
+        return float(w[0])
+    dw = np.exp(-0.5 * (float(sigma) * q) ** 2) if sigma else np.ones_like(q)
+    return float(np.sum(w * dw) / np.sum(dw))
 
 
 def as_pdffit_g(r, y, convention: str = "G", rho0: float | None = None) -> np.ndarray:
@@ -227,8 +236,9 @@ class RPeakFit(SummaryRepr):
         composition = composition if composition is not None else self.composition
         if pair is None or composition is None:
             raise ConfigError("coordination() needs the pair (e.g. 'Ta-Cl') and the composition")
-        w = pair_weight(pair, composition, mode=mode or self.mode, scattering_lengths=scattering_lengths)
         p = self.peaks[index]
+        w = pair_weight(pair, composition, mode=mode or self.mode, scattering_lengths=scattering_lengths,
+                        qmax=self.qmax, sigma=p["sigma"])
         return p["area"] / w, p["area_stderr"] / abs(w)
 
     def _rows(self):

@@ -260,9 +260,10 @@ class PdfSeries(SummaryRepr):
 
     def _curves(self):
         out = []
+        unit = self.condition.rsplit("_", 1)[-1] if "_" in (self.condition or "") else ""
         for a in self.analyses:
             v = a.conditions.get(self.condition)
-            label = f"{v:g}" if isinstance(v, (int, float)) else (a.sample or a.source)
+            label = f"{v:g} {unit}".strip() if isinstance(v, (int, float)) else (a.sample or a.source)
             out.append((label, a.r, a.g))
         return out
 
@@ -319,7 +320,8 @@ def analyse_series(measurements, *, condition: str | None = None, reference="fir
         Reference of the mid-range order ratio: the first measurement in condition order (default),
         the one at that index, a given G(r) or value.
     chain : bool
-        Start each small-box fit from the previous converged fit's structures.
+        Start each small-box fit from the previous converged fit's structures (and Qdamp, Qbroad);
+        ``start`` then seeds only the fits before the first that converged.
     **kwargs
         Passed to :func:`analyse_pdf`.
     """
@@ -350,6 +352,9 @@ def analyse_series(measurements, *, condition: str | None = None, reference="fir
         if chain and a.smallbox is not None and a.smallbox.converged:
             phases = list(a.smallbox.phases)
             kwargs["qdamp"] = a.smallbox.qdamp
+            # ``start`` seeds the first fit only: re-applied, it would override the chained structure
+            # (the refined phases carry every phase parameter; Qbroad is the one dataset value left)
+            kwargs["start"] = {"qbroad": a.smallbox.qbroad} if a.smallbox.qbroad else None
         out.append(a)
     return PdfSeries(analyses=tuple(out), condition=condition,
                      settings={"chain": chain, "reference": "first" if reference == "first" else str(reference)})
