@@ -57,7 +57,8 @@ __all__ = [
 ]
 
 #: Modules that register the built-in adapters; imported on first look-up.
-BUILTIN_ADAPTER_MODULES = ("structkit.pipeline.conductivity", "structkit.pipeline.xrd", "structkit.pipeline.xas")
+BUILTIN_ADAPTER_MODULES = ("structkit.pipeline.conductivity", "structkit.pipeline.xrd", "structkit.pipeline.xas",
+                           "structkit.pipeline.pdf")
 
 
 @dataclass(frozen=True)
