@@ -275,7 +275,8 @@ def _series(args) -> int:
             for step, msg in a.failures:
                 print(f"structkit: {a.source}: {step} failed: {msg}")
     rows = frame.to_dict("records")
-    settings = {"series": dict(series.settings), "condition": series.condition, **_settings_of(args)}
+    # the condition the series was ordered by, not --condition (None when left to the default)
+    settings = {"series": dict(series.settings), **_settings_of(args), "condition": series.condition}
     if not args.no_figures:
         save_figure_to(series.plot_stack(rmax=args.rmax_plot), fig_dir / "stacked_gr.png", figs)
         save_figure_to(series.plot_waterfall(rmax=args.rmax_plot), fig_dir / "waterfall_gr.png", figs)
