@@ -5,7 +5,10 @@ the file root (NeXus 2014 convention), else as the only group with
 ``NX_class = NXdata``. Its ``signal`` attribute names the 1-D y dataset,
 ``axes`` (or ``<axis>_indices``, or the old per-dataset ``axes``/``signal``
 attributes) the x dataset, and ``<signal>_errors`` or ``errors`` the
-uncertainties. ``units`` attributes give the units.
+uncertainties. ``units`` attributes give the units. A wavelength in the
+NXentry's instrument (``monochromator/wavelength`` of an NXmonochromator or
+NXcrystal, as pyFAI's NXmonopd writes it, or ``source/incident_wavelength``,
+NXcanSAS) becomes ``meta["wavelength_angstrom"]``, converted from its ``units``.
 
 Examples
 --------
@@ -19,6 +22,7 @@ import numpy as np
 
 from ..core.errors import DataError, MissingDependencyError, ReadError, StructkitError
 from ..core.measurement import Measurement, monotonic_order
+from ._text import wavelength_from_header
 from ._xas import xas_from_energy_mu
 
 __all__ = ["read_hdf5", "sniff_hdf5", "HDF5_SIGNATURE"]
@@ -163,12 +167,53 @@ def _check_finite(arr, ds, path):
                         f"({arr[i]}); fix the data (structkit never drops points silently)", path=path)
 
 
-def _sample_info(h5py, group) -> dict:
-    """Sample name, temperature and title from the NXentry above ``group``."""
-    meta: dict = {}
+def _entry_of(group):
     entry = group
     while entry.name != "/" and _text(_attr(entry, "NX_class")) != "NXentry":
         entry = entry.parent
+    return entry
+
+
+def _children(h5py, group, classes, names):
+    """Subgroups of ``group`` of one of the NeXus ``classes`` or named one of ``names``."""
+    for name, obj in group.items():
+        if isinstance(obj, h5py.Group) and (_text(_attr(obj, "NX_class")) in classes or name in names):
+            yield obj
+
+
+def _wavelength_info(h5py, group) -> dict:
+    """``wavelength_angstrom`` (and where it came from) from the instrument of the NXentry above ``group``.
+
+    pyFAI's NXmonopd: ``<entry>/<instrument>/monochromator/wavelength`` (NXcrystal, ``units="angstrom"``);
+    NXcanSAS: ``<instrument>/<source>/incident_wavelength``. The unit comes from the ``units`` attribute
+    (m, nm, pm, Å/angstrom); without one a value between 0.01 and 20 is taken as Å, else left out.
+    """
+    entry = _entry_of(group)
+    if entry.name == "/":
+        return {}
+    for instrument in _children(h5py, entry, ("NXinstrument",), ("instrument",)):
+        places = [(g, "wavelength") for g in _children(h5py, instrument, ("NXmonochromator", "NXcrystal"),
+                                                       ("monochromator",))]
+        places += [(g, "incident_wavelength") for g in _children(h5py, instrument, ("NXsource", "NXbeam"),
+                                                                 ("source", "beam"))]
+        for g, key in places:
+            ds = g.get(key)
+            if not (isinstance(ds, h5py.Dataset) and ds.shape in ((), (1,)) and ds.dtype.kind in "iuf"):
+                continue
+            value = float(np.ravel(ds[()])[0])
+            digits = 7 if ds.dtype.itemsize <= 4 else 15          # a float32 0.2095 is 0.20949999988...
+            units = _text(_attr(ds, "units"))
+            units = units.strip() if isinstance(units, str) else ""
+            lam = wavelength_from_header({"wavelength": f"{value:.{digits}g} {units}".strip()})
+            if lam is not None:
+                return {"wavelength_angstrom": lam, "wavelength_from": ds.name}
+    return {}
+
+
+def _sample_info(h5py, group) -> dict:
+    """Sample name, temperature and title from the NXentry above ``group``."""
+    meta: dict = {}
+    entry = _entry_of(group)
     title = entry.get("title") if entry.name != "/" else None
     if isinstance(title, h5py.Dataset) and title.shape == ():
         meta["title"] = _text(title[()])
@@ -291,6 +336,7 @@ def _read(h5py, f, path, dataset, technique) -> Measurement:
     _check_finite(y, sig_ds, path)
     order = monotonic_order(x, source=str(path), name=axis)
     meta.update(_sample_info(h5py, group))
+    meta.update(_wavelength_info(h5py, group))
     for key in ("title", "long_name"):
         value = _text(_attr(group, key))
         if isinstance(value, str):

@@ -63,14 +63,18 @@ _KNOWN_UNITS = frozenset({
     "°", "rad", "K", "C", "°C", "degC", "s", "sec", "Sec", "ms", "min", "h", "eV", "meV", "keV",
     "counts", "cts", "a.u.", "arb", "arb.u.", "V", "mV", "A", "mA", "µA", "uA", "nm", "Å", "1/A",
     "1/Å", "A^-1", "Å^-1", "A-1", "Å-1", "cm-1", "cm^-1", "1/cm", "S/cm", "S", "F", "nF", "pF",
-    "µF", "uF", "%",
+    "µF", "uF", "%", "1/nm", "nm^-1", "nm-1", "1/angstrom",
 })
 _SLASH_UNIT = re.compile(r"^[A-Za-zµΩ°Å%][\w.\-^µΩ°Å%·*]*$")
 #: Unit suffixes of structkit-style names (``frequency_Hz``, ``Z_real_ohm``, ``energy_eV``).
 _SUFFIX_UNITS = {u.lower(): u for u in (
     "Hz", "kHz", "MHz", "GHz", "ohm", "ohms", "kohm", "deg", "rad", "K", "degC", "eV", "meV", "keV",
     "V", "mV", "mA", "nm", "angstrom", "counts", "cts", "ppm", "percent", "S_per_cm", "inv_angstrom",
-    "cm_inv", "inv_cm", "F", "pF", "nF", "uF", "ps", "ns", "min")}
+    "cm_inv", "inv_cm", "inv_nm", "F", "pF", "nF", "uF", "ps", "ns", "min")}
+#: pyFAI's unit names, ``<quantity>_<unit>`` (``2th_deg``, ``q_nm^-1``, ``q_A^-1``, ``r_mm``, ``chi_deg``,
+#: ``d*2_A^-2`` ...): the radial or azimuthal quantity and its unit, as pyFAI labels its x column.
+_PYFAI_UNIT = re.compile(r"^(2th|q|qx|qy|qip|qoop|r|d|d\*2|chi)_"
+                         r"(deg|rad|nm\^-1|A\^-1|m\^-1|nm\^-2|A\^-2|mm|m|nm|A)$", re.IGNORECASE)
 
 
 # -- loading ---------------------------------------------------------------
@@ -247,9 +251,10 @@ def split_label(label: str) -> tuple[str, str]:
     """Split a column label into (name, unit).
 
     Understood: ``name [unit]``, ``name (unit)`` (with a space, or a known unit
-    such as ``Freq(Hz)``), ``name/unit`` (EC-Lab) and structkit's own
-    ``name_unit`` for common units (``frequency_Hz``, ``energy_eV``,
-    ``temperature_K``). ``G(r)`` stays a name.
+    such as ``Freq(Hz)``), ``name/unit`` (EC-Lab), pyFAI's unit names
+    (``2th_deg``, ``2th_rad``, ``q_nm^-1``, ``q_A^-1``, ``r_mm``, ``chi_deg``)
+    and structkit's own ``name_unit`` for common units (``frequency_Hz``,
+    ``energy_eV``, ``temperature_K``). ``G(r)`` stays a name.
 
     Examples
     --------
@@ -257,6 +262,8 @@ def split_label(label: str) -> tuple[str, str]:
     (('two_theta', 'deg'), ("Zs'", 'ohm'), ('-Im(Z)', 'Ohm'))
     >>> split_label("Z_imag_ohm"), split_label("two_theta"), split_label("sigma_S_per_cm")
     (('Z_imag', 'ohm'), ('two_theta', ''), ('sigma', 'S_per_cm'))
+    >>> split_label("q_nm^-1"), split_label("2th_deg"), split_label("q_A^-1")
+    (('q', 'nm^-1'), ('2th', 'deg'), ('q', 'A^-1'))
     """
     s = label.strip()
     m = re.match(r"^(.*?)\s*\[([^\[\]]*)\]\s*$", s)
@@ -276,6 +283,9 @@ def split_label(label: str) -> tuple[str, str]:
             if _SLASH_UNIT.match(unit):
                 return s[:i].strip(), unit
             break
+    m = _PYFAI_UNIT.match(s)
+    if m:
+        return m.group(1), m.group(2)
     low = s.lower()
     for suffix in sorted(_SUFFIX_UNITS, key=len, reverse=True):
         if low.endswith("_" + suffix) and len(s) > len(suffix) + 1:

@@ -173,29 +173,181 @@ def neutron_lengths(fractions: Mapping[str, float], scattering_lengths: Mapping[
     return lengths, bav * bav, b2av
 
 
+#: x units (lower case, spaces removed, Å → a) → what they are: ("q", factor to Å⁻¹), ("tth", factor to
+#: radians), or another quantity reduce_pdf cannot take.
+_X_UNITS: dict[str, tuple[str, float]] = {
+    **dict.fromkeys(("1/a", "a^-1", "a-1", "a^(-1)", "1/angstrom", "angstrom^-1", "angstrom-1", "inv_angstrom",
+                     "invangstrom", "inverse_angstrom", "1/ang", "ang^-1", "inv_a", "a_inv", "angstrom_inv"),
+                    ("q", 1.0)),
+    **dict.fromkeys(("1/nm", "nm^-1", "nm-1", "nm^(-1)", "inv_nm", "nm_inv", "inverse_nm", "1/nanometer",
+                     "nanometer^-1"), ("q", 0.1)),
+    **dict.fromkeys(("1/m", "m^-1", "m-1", "inv_m"), ("q", 1e-10)),
+    **dict.fromkeys(("deg", "degree", "degrees", "°", "°2th", "°2th.", "deg2th", "degrees2th"),
+                    ("tth", math.pi / 180.0)),
+    **dict.fromkeys(("rad", "radian", "radians"), ("tth", 1.0)),
+    **dict.fromkeys(("a", "angstrom", "ang", "nm", "pm", "m", "mm", "cm", "um", "µm", "μm", "micron"), ("length", 0)),
+    **dict.fromkeys(("s", "sec", "ms", "us", "µs", "μs", "usec", "microsecond", "microseconds", "ns"), ("time", 0)),
+    **dict.fromkeys(("ev", "kev", "mev"), ("energy", 0)),
+    **dict.fromkeys(("a^-2", "nm^-2", "1/a^2", "1/nm^2"), ("dstar2", 0)),
+}
+#: pyFAI's unit names, <quantity>_<unit> (2th_deg, q_nm^-1, r_mm, chi_deg, d*2_A^-2 ...), lower case.
+_PYFAI_UNIT = re.compile(r"^(2th|q|qx|qy|qip|qoop|r|d|d\*2|chi)_"
+                         r"(deg|rad|nm\^-1|a\^-1|m\^-1|nm\^-2|a\^-2|mm|m|nm|a)$")
+_PYFAI_KIND = {"2th": "tth", "q": "q", "r": "radius", "d": "d", "d*2": "dstar2", "chi": "chi"}
+_Q_NAME = re.compile(r"^(q|\|q\||q[ _-]?(abs|mag|magnitude|modulus)|momentum[ _-]?transfer|scattering[ _-]?vector)$")
+_D_NAME = re.compile(r"^(d|d[ _-]?spacing|d[ _-]?space|dspacing)$")
+_OTHER_ANGLE = re.compile(r"^(chi|azimuth|azimuthal[ _-]?angle|omega|phi|psi|eta|kappa|tilt)$")
+_WHAT = {"d": "d-spacing", "time": "time-of-flight", "tof": "time-of-flight", "radius": "a radius on the detector",
+         "chi": "the azimuthal angle chi", "angle": "an angle that is not 2-theta", "energy": "an energy",
+         "dstar2": "1/d^2 (pyFAI d*2)", "length": "a length (d-spacing?)", "k": "the photoelectron wavenumber k",
+         "q": "Q", "tth": "2-theta"}
+_CONVERT = {"d": "convert it to Q first (Q = 2 pi/d, then sort)",
+            "length": "if it is d-spacing, convert it to Q first (Q = 2 pi/d, then sort)",
+            "time": "convert it to Q first (with the instrument's DIFC, e.g. in GSAS-II or Mantid)",
+            "tof": "convert it to Q first (with the instrument's DIFC, e.g. in GSAS-II or Mantid)",
+            "radius": "integrate to 2-theta or Q instead (pyFAI unit '2th_deg' or 'q_A^-1')",
+            "dstar2": "convert it to Q first (Q = 2 pi sqrt(d*2))"}
+
+
+def _unit_key(unit: str) -> str:
+    u = unit.strip().lower().replace(" ", "")
+    for a, b in (("$", ""), ("{", ""), ("}", ""), ("\\aa", "a"), ("\\", ""), ("ångström", "angstrom"),
+                 ("angström", "angstrom"), ("å", "a"), ("⁻¹", "^-1"), ("⁻²", "^-2"), ("−", "-"), ("**", "^"),
+                 ("angstroms", "angstrom"), ("°2θ", "°2th"), ("2theta", "2th")):
+        u = u.replace(a, b)
+    return u
+
+
+def _name_kind(name: str) -> str:
+    n = name.strip().lower()
+    if n in ("", "x"):
+        return "generic"
+    if n == "polar_angle":            # NXmonopd's axis, whatever pyFAI integrated to: the unit decides
+        return "polar_angle"
+    if "theta" in n or "tth" in n or "θ" in n or n in ("2th", "angle", "2-th"):
+        return "tth"
+    if _Q_NAME.match(n):
+        return "q"
+    if _D_NAME.match(n):
+        return "d"
+    if "tof" in n or "time" in n or "flight" in n:
+        return "tof"
+    if _OTHER_ANGLE.match(n):
+        return "chi" if n.startswith(("chi", "azimuth")) else "angle"
+    if n in ("r", "radius"):
+        return "radius"
+    if n in ("energy", "e"):
+        return "energy"
+    if n == "k":
+        return "k"
+    return "other"
+
+
+def _x_to_q(m: Measurement, wavelength: float | None, radiation: str) -> tuple[np.ndarray, str]:
+    """(Q in Å⁻¹, how x was taken) of a pattern; see :func:`q_axis`."""
+    raw_name, raw_unit = (m.x_name or "").strip(), (m.x_unit or "").strip()
+    unit = _unit_key(raw_unit)
+    pyfai = _PYFAI_UNIT.match(unit) or (None if unit else _PYFAI_UNIT.match(_unit_key(raw_name)))
+    shown_unit = raw_unit
+    if pyfai:                                           # 2th_deg, q_nm^-1 ... as the unit (NXmonopd) or name
+        name_kind, unit = _PYFAI_KIND.get(pyfai.group(1), "other"), pyfai.group(2)
+        shown_unit = raw_unit or raw_name.split("_", 1)[1]
+    else:
+        name_kind = _name_kind(raw_name)
+    unit_kind, factor = _X_UNITS.get(unit, ("unknown", 0.0)) if unit else ("none", 0.0)
+    found = f"x is {raw_name or 'unnamed'!r}" + (f" in {raw_unit!r}" if raw_unit else " with no unit")
+
+    def refuse(why: str) -> DataError:
+        return DataError(f"{found}: {why}; reduce_pdf needs x as Q (x_name 'Q', x_unit '1/angstrom' or '1/nm') or "
+                         "2-theta (x_name 'two_theta', x_unit 'deg' or 'rad', with the wavelength). If the values "
+                         "are one of those, say so: m.replace(x_name='Q', x_unit='1/angstrom'), or "
+                         "read(path, x_name=..., x_unit=...) for a text file", path=m.source or None)
+
+    # the kind of axis: a unit that says it wins unless the name says something else
+    if unit_kind == "tth":
+        if name_kind not in ("tth", "polar_angle", "generic", "other"):
+            raise refuse(f"an angle unit, but {_WHAT.get(name_kind, name_kind)} by its name, not 2-theta")
+        kind, note_unit = "tth", "rad" if factor == 1.0 else "deg"
+        assumed = ""
+    elif unit_kind == "q":
+        if name_kind not in ("q", "polar_angle", "generic", "other"):
+            raise refuse(f"a 1/length unit, but {_WHAT.get(name_kind, name_kind)} by its name, not Q")
+        kind, assumed = "q", ""
+    elif unit_kind == "none":
+        if name_kind in ("tth", "polar_angle"):
+            kind, factor, note_unit = "tth", math.pi / 180.0, "deg"
+            assumed = f"2-theta in deg assumed (x named {raw_name!r}, no unit in the file)"
+        elif name_kind == "q":
+            kind, factor, assumed = "q", 1.0, f"Q in 1/angstrom assumed (x named {raw_name!r}, no unit in the file)"
+        elif name_kind == "generic":                    # a headerless 2-column file
+            kind, factor, assumed = "q", 1.0, "Q in 1/angstrom assumed (no name or unit for x in the file)"
+        elif name_kind in ("d", "tof", "radius"):
+            raise refuse(f"{_WHAT[name_kind]}: {_CONVERT[name_kind]}")
+        else:
+            raise refuse(f"{_WHAT.get(name_kind, 'neither 2-theta nor Q')} by its name, and no unit says otherwise")
+    elif unit_kind in ("length", "time", "dstar2") or name_kind in ("d", "tof", "radius"):
+        what = ("radius" if name_kind == "radius" else "d" if name_kind == "d" else
+                "time" if name_kind == "tof" else unit_kind)
+        raise refuse(f"{_WHAT[what]}: {_CONVERT.get(what, 'convert it to Q first')}")
+    else:
+        raise refuse(f"the unit {raw_unit!r} is neither an angle nor 1/length"
+                     + (f" ({_WHAT[unit_kind]})" if unit_kind in _WHAT else ""))
+
+    x = np.asarray(m.x, dtype=float)
+    if kind == "q":
+        note = assumed or (f"Q in {shown_unit!r}" + ("" if factor == 1.0 else f" (x {factor:g} to 1/angstrom)"))
+        return x * factor if factor != 1.0 else x, note
+    lam = wavelength if wavelength is not None else m.meta.get("wavelength_angstrom", m.meta.get("wavelength"))
+    if lam is None:
+        if _radiation(radiation) == "neutron":
+            raise ConfigError(f"{m.source or 'pattern'}: x is 2-theta; for neutrons give the constant "
+                              "wavelength (Å) of the instrument, or give x as Q (time-of-flight data)")
+        raise ConfigError(f"{m.source or 'pattern'}: x is 2-theta; give the wavelength (Å) to convert to Q")
+    lam = float(lam)
+    if not (math.isfinite(lam) and lam > 0):
+        raise ConfigError(f"wavelength must be a positive number of Å, got {lam!r}")
+    tth = x * factor
+    if x.size and (tth.min() < 0 or tth.max() > math.pi + 1e-9):
+        raise DataError(f"{found}: 2-theta runs {x.min():g} to {x.max():g} {note_unit}, outside 0-180 degrees; "
+                        "check the unit", path=m.source or None)
+    note = assumed or f"2-theta in {note_unit}"
+    return 4.0 * np.pi * np.sin(tth / 2.0) / lam, f"{note}, wavelength {lam:g} A"
+
+
 def q_axis(m: Measurement, wavelength: float | None, *, radiation: str = "xray") -> np.ndarray:
-    """Q (Å⁻¹) of a measurement whose x is Q (Å⁻¹ or nm⁻¹) or 2θ (degrees, needs ``wavelength`` in Å).
+    """Q (Å⁻¹) of a measurement whose x is Q or 2θ, from its ``x_name`` and ``x_unit``.
+
+    Q: ``1/angstrom``, ``1/A``, ``A^-1``, ``Å⁻¹``, ``inv_angstrom`` ... (taken as is), ``1/nm``, ``nm^-1``,
+    ``nm-1``, ``inv_nm`` (÷ 10), ``1/m``. 2θ: ``deg`` or ``rad`` (converted), with ``wavelength`` in Å
+    (default ``meta['wavelength_angstrom']``). pyFAI's unit names (``2th_deg``, ``2th_rad``, ``q_nm^-1``,
+    ``q_A^-1``), as the unit (its NXmonopd HDF5) or the name, say both. An angle unit means 2θ and a
+    1/length unit Q unless the name says another quantity (χ, d, ...). Without a unit a 2θ name
+    (``two_theta``, ``2theta``, ``tth``) is taken in degrees, a Q name (``Q``, ``q``) in Å⁻¹, and an
+    axis with neither name nor unit (a headerless 2-column file) as Q in Å⁻¹; reduce_pdf records such
+    an assumption in ``settings['x_axis']``.
 
     For neutrons a 2θ pattern must come from a constant-wavelength instrument; time-of-flight data
     must be converted to Q first.
+
+    Raises
+    ------
+    DataError
+        x is something else (d-spacing, time of flight, χ, a detector radius, an energy), has a unit
+        that is neither an angle nor 1/length, or 2θ outside 0-180°; the message names the file, the
+        x name and unit found and how to say what x is.
+    ConfigError
+        2θ without a wavelength, or a wavelength that is not a positive number.
+
+    Examples
+    --------
+    >>> m = Measurement(np.array([10.0, 20.0]), np.ones(2), x_name="q", x_unit="nm^-1")
+    >>> q_axis(m, None).tolist()
+    [1.0, 2.0]
+    >>> m = Measurement(np.array([60.0]), np.ones(1), x_name="polar_angle", x_unit="2th_deg")
+    >>> round(float(q_axis(m, 1.0)[0]), 6) == round(2 * np.pi, 6)
+    True
     """
-    name, unit = (m.x_name or "").lower(), (m.x_unit or "").lower().replace(" ", "")
-    x = np.asarray(m.x, dtype=float)
-    is_tth = "theta" in name or "tth" in name or unit in ("deg", "degree", "degrees", "°")
-    if is_tth:
-        lam = wavelength if wavelength is not None else m.meta.get("wavelength_angstrom", m.meta.get("wavelength"))
-        if lam is None:
-            if _radiation(radiation) == "neutron":
-                raise ConfigError(f"{m.source or 'pattern'}: x is 2-theta; for neutrons give the constant "
-                                  "wavelength (Å) of the instrument, or give x as Q (time-of-flight data)")
-            raise ConfigError(f"{m.source or 'pattern'}: x is 2-theta; give the wavelength (Å) to convert to Q")
-        lam = float(lam)
-        if not (math.isfinite(lam) and lam > 0):
-            raise ConfigError(f"wavelength must be a positive number of Å, got {lam!r}")
-        return 4.0 * np.pi * np.sin(np.radians(x) / 2.0) / lam
-    if unit in ("1/nm", "nm^-1", "nm-1"):
-        return x / 10.0
-    return x
+    return _x_to_q(m, wavelength, radiation)[0]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -218,7 +370,9 @@ class PdfReduction(SummaryRepr):
         Factor applied after the polynomial (1 without ``rho0``).
     settings : mapping
         Every parameter of the reduction (radiation, composition, scattering_lengths (neutrons: the
-        b used, fm), qmin, qmax, qmax_inst, rpoly, degree, bkg_scale, lorch, rho0, wavelength, r grid).
+        b used, fm), qmin, qmax, qmax_inst, rpoly, degree, bkg_scale, lorch, rho0, wavelength, r grid)
+        and how x was taken (``x_axis``, ``background_x_axis``: e.g. "2-theta in deg, wavelength
+        0.2095 A", or "Q in 1/angstrom assumed (no name or unit for x in the file)").
     """
 
     q: np.ndarray
@@ -258,7 +412,10 @@ class PdfReduction(SummaryRepr):
                 f"Q {s['qmin']:g}-{s['qmax']:g} A^-1 (inst {s['qmax_inst']:g}), "
                 f"rpoly {s['rpoly']:g} (degree {s['degree']}), bkg_scale {s['bkg_scale']:g}, "
                 f"{'Lorch, ' if s['lorch'] else ''}{'rho0 ' + format(s['rho0'], 'g') if s['rho0'] else 'unscaled'}; "
-                f"G(r) {self.r[0]:g}-{self.r[-1]:g} A")
+                f"G(r) {self.r[0]:g}-{self.r[-1]:g} A"
+                + "".join(f"; {what}: {note}" for what, note in (("x", s.get("x_axis")),
+                                                                 ("background x", s.get("background_x_axis")))
+                          if note and "assumed" in note))
 
     def plot(self, axes=None):
         """F(Q) and G(r) side by side; returns the Figure."""
@@ -302,7 +459,8 @@ def reduce_pdf(sample: Measurement, *, composition, background: Measurement | No
     Parameters
     ----------
     sample, background : Measurement
-        Integrated patterns, x in 2θ (degrees; give ``wavelength``) or Q (Å⁻¹). The background
+        Integrated patterns, x in 2θ (degrees or radians; give ``wavelength``) or Q (Å⁻¹ or nm⁻¹),
+        told by ``x_name``/``x_unit`` (see :func:`q_axis`; anything else is refused). The background
         (empty container, air) must cover the sample's Q range.
     composition : str or mapping
         Chemical formula, e.g. ``"NaTaCl6"`` (for neutrons D is deuterium).
@@ -342,7 +500,8 @@ def reduce_pdf(sample: Measurement, *, composition, background: Measurement | No
     ConfigError, DataError
         Qmax beyond the data, a composition with unknown elements (for neutrons: without a
         tabulated b, or with ⟨b⟩ ≈ 0), a background that does not cover the sample, a negative
-        scale, non-increasing or NaN data.
+        scale, non-increasing or NaN data, an x axis that is neither 2θ nor Q (d-spacing,
+        time of flight, an unknown unit).
     """
     src = sample.source or "sample"
     radiation = _radiation(radiation)
@@ -352,13 +511,14 @@ def reduce_pdf(sample: Measurement, *, composition, background: Measurement | No
         lengths, bav2, b2av = neutron_lengths(fractions, scattering_lengths, composition=composition)
     elif scattering_lengths is not None:
         raise ConfigError("scattering_lengths apply to radiation='neutron' only (X-rays use xraydb form factors)")
-    q = q_axis(sample, wavelength, radiation=radiation)
+    q, x_axis = _x_to_q(sample, wavelength, radiation)
     if q.size < 10 or np.any(np.diff(q) <= 0):
         raise DataError("the pattern must have at least 10 points with increasing x", path=sample.source or None)
     y, sy = _intensity(sample, "the sample pattern")
     bkg_scale = _positive(bkg_scale, "bkg_scale", allow_zero=True)
+    background_x_axis = None
     if background is not None:
-        qb = q_axis(background, wavelength, radiation=radiation)
+        qb, background_x_axis = _x_to_q(background, wavelength, radiation)
         if qb.size < 2 or np.any(np.diff(qb) <= 0):
             raise DataError("the background must have increasing x", path=background.source or None)
         if qb[0] > q[0] + 1e-9 or qb[-1] < q[-1] - 1e-9:
@@ -431,7 +591,8 @@ def reduce_pdf(sample: Measurement, *, composition, background: Measurement | No
                 "qmin": lo, "qmax": hi, "qmax_inst": inst, "rpoly": rpoly, "degree": degree, "bkg_scale": bkg_scale,
                 "background": background.source if background is not None else None, "lorch": bool(lorch_window),
                 "rho0": rho0, "scale_r_range": list(scale_r_range) if scale_r_range is not None else None,
-                "wavelength": wavelength, "rmin": float(rmin), "rmax": float(rmax), "rstep": float(rstep)}
+                "wavelength": wavelength, "rmin": float(rmin), "rmax": float(rmax), "rstep": float(rstep),
+                "x_axis": x_axis, "background_x_axis": background_x_axis}
     return PdfReduction(q=q, intensity=y, fq=fq, fq_stderr=sfq, polynomial=poly * scale, r=r, gr=gr,
                         gr_stderr=np.sqrt(np.clip(var, 0.0, None)), scale=scale, settings=settings,
                         sample=sample.sample, conditions=dict(sample.conditions), source=src)

@@ -9,9 +9,9 @@ tests/io/test_pdf_readers.py covers the header parsing, the real reference files
 errors; this file adds what it leaves out (reciprocal-space PDFgetN files, errors in every header
 style and extension, structkit's own G(r) table read back with format="pdf").
 
-Known gaps are strict xfails: a Q axis in nm^-1 that pyFAI names in its column label
-(``q_nm^-1``), and pyFAI's NXmonopd HDF5 whose 2θ axis has ``units = "2th_deg"``, both reach
-reduce_pdf as Q in A^-1 without an error.
+pyFAI's unit names reach reduce_pdf right: a Q axis in nm^-1 named in the column label (``q_nm^-1``)
+and pyFAI's NXmonopd HDF5 whose axis has ``units = "2th_deg"`` (or ``2th_rad``, ``q_nm^-1``), with the
+wavelength the HDF5 reader takes from the instrument's monochromator.
 """
 
 import numpy as np
@@ -44,7 +44,7 @@ def patterns():
     pos, sym = rocksalt_particle(A, DIAMETER)
 
     def sample(q):
-        return 3.0 * (debye_intensity(q, pos, sym, uiso=0.01) + 40 * (1 - np.exp(-0.05 * q * q)))
+        return 3.0 * (debye_intensity(q, pos, sym, uiso=0.02) + 40 * (1 - np.exp(-0.05 * q * q)))
 
     qt = _q_of(TTH)
     return {"q": (Q, sample(Q) + 0.9 * _container(Q)),
@@ -139,17 +139,21 @@ def test_pyfai_q_in_inverse_angstrom(tmp_path, patterns, label):
     p = _write(tmp_path / "nacl_0001.dat", _pyfai(label, q, ys, np.sqrt(ys)))
     m = read(p)
     assert m.meta["format"] == "text" and m.meta["wavelength_angstrom"] == LAM
-    assert m.x_name.lower() == "q_a^-1" and m.sigma is not None
-    assert_allclose(q_axis(m, None), q, rtol=1e-6)                    # taken as A^-1: right here
-    _assert_reduces(m)
-
-
-@pytest.mark.xfail(strict=True, reason="gap: the unit in pyFAI's label 'q_nm^-1' is not parsed (split_label), so "
-                   "q_axis takes nm^-1 for A^-1 and reduce_pdf runs on Q 10x too large without an error")
-def test_pyfai_q_in_inverse_nanometre(tmp_path, patterns):
-    q, ys = patterns["q"]
-    m = read(_write(tmp_path / "nacl_0001.dat", _pyfai("#       q_nm^-1             I ", 10 * q, ys)))
+    assert (m.x_name.lower(), m.x_unit.lower()) == ("q", "a^-1") and m.sigma is not None
     assert_allclose(q_axis(m, None), q, rtol=1e-6)
+    red = _assert_reduces(m)
+    assert red.settings["x_axis"] == "Q in 'A^-1'"
+
+
+@pytest.mark.parametrize("label", ["#       q_nm^-1             I ", "#q_nm^-1        I             "])
+def test_pyfai_q_in_inverse_nanometre(tmp_path, patterns, label):
+    """The unit in pyFAI's label ``q_nm^-1`` is parsed: Q comes out in A^-1 (10x smaller), not taken as A^-1."""
+    q, ys = patterns["q"]
+    m = read(_write(tmp_path / "nacl_0001.dat", _pyfai(label, 10 * q, ys)))
+    assert m.meta["format"] == "text" and (m.x_name, m.x_unit) == ("q", "nm^-1")
+    assert_allclose(q_axis(m, None), q, rtol=1e-6)
+    red = _assert_reduces(m)
+    assert red.settings["x_axis"] == "Q in 'nm^-1' (x 0.1 to 1/angstrom)"
 
 
 def test_plain_xy_in_q_and_csv_in_two_theta(tmp_path, patterns):
@@ -157,7 +161,9 @@ def test_plain_xy_in_q_and_csv_in_two_theta(tmp_path, patterns):
     rows = "".join(f"{a:.8f} {b:.8f}\n" for a, b in zip(q, ys))
     m = read(_write(tmp_path / "nacl_q.xy", rows))                    # no header: x is taken as Q (A^-1)
     assert m.meta["format"] == "text" and (m.x_name, m.x_unit) == ("x", "")
-    _assert_reduces(m)
+    red = _assert_reduces(m)
+    assert red.settings["x_axis"] == "Q in 1/angstrom assumed (no name or unit for x in the file)"
+    assert "x: Q in 1/angstrom assumed" in red.summary()                # ... and the summary says so
     tth, ys, _ = patterns["tth"]
     csv = "two_theta (deg),intensity\n" + "".join(f"{a:.4f},{b:.8f}\n" for a, b in zip(tth, ys))
     m = read(_write(tmp_path / "nacl_tth.csv", csv))
@@ -166,10 +172,13 @@ def test_plain_xy_in_q_and_csv_in_two_theta(tmp_path, patterns):
     hdr = f"# wavelength = {LAM}\n# 2theta  I\n" + "".join(f"{a:.4f} {b:.8f}\n" for a, b in zip(tth, ys))
     m = read(_write(tmp_path / "nacl_tth.xy", hdr))                   # 2θ by name, λ from the header
     assert m.meta["wavelength_angstrom"] == LAM
-    _assert_reduces(m)
+    red = _assert_reduces(m)
+    assert red.settings["x_axis"] == ("2-theta in deg assumed (x named '2theta', no unit in the file), "
+                                      f"wavelength {LAM:g} A")
 
 
-def _nexus(path, axis, x, y, units, *, errors=None, wavelength=None, sample="NaCl"):
+def _nexus(path, axis, x, y, units, *, errors=None, wavelength=None, sample="NaCl", instrument="instrument",
+           wavelength_units="angstrom"):
     h5py = pytest.importorskip("h5py")
     with h5py.File(path, "w") as f:
         f.attrs["default"] = "entry"
@@ -181,12 +190,13 @@ def _nexus(path, axis, x, y, units, *, errors=None, wavelength=None, sample="NaC
         s.attrs["NX_class"] = "NXsample"
         s["name"] = sample
         if wavelength is not None:
-            ins = e.create_group("instrument")
+            ins = e.create_group(instrument)
             ins.attrs["NX_class"] = "NXinstrument"
             mono = ins.create_group("monochromator")
             mono.attrs["NX_class"] = "NXcrystal"
             mono["wavelength"] = wavelength
-            mono["wavelength"].attrs["units"] = "angstrom"
+            if wavelength_units is not None:
+                mono["wavelength"].attrs["units"] = wavelength_units
         g = e.create_group("data")
         g.attrs["NX_class"] = "NXdata"
         g.attrs["signal"] = "I"
@@ -213,17 +223,42 @@ def test_nexus_nxdata_two_theta(tmp_path, patterns):
     tth, ys, _ = patterns["tth"]
     m = read(_nexus(tmp_path / "nacl.h5", "two_theta", tth, ys, "deg", wavelength=LAM))
     assert (m.x_name, m.x_unit) == ("two_theta", "deg")
-    # the reader does not look for /entry/instrument/monochromator/wavelength: give it to reduce_pdf
+    # the reader takes /entry/instrument/monochromator/wavelength: reduce_pdf needs no wavelength=
+    assert m.meta["wavelength_angstrom"] == LAM
+    assert m.meta["wavelength_from"] == "/entry/instrument/monochromator/wavelength"
+    _assert_reduces(m)
+    m = read(_nexus(tmp_path / "nacl_no_lambda.h5", "two_theta", tth, ys, "deg"))
     assert "wavelength_angstrom" not in m.meta
     _assert_reduces(m, wavelength=LAM)
 
 
-@pytest.mark.xfail(strict=True, reason="gap: pyFAI's NXmonopd writes polar_angle with units '2th_deg' (pyFAI's "
-                   "unit name); q_axis does not know it and takes the 2θ values for Q in A^-1")
-def test_nexus_pyfai_nxmonopd_two_theta(tmp_path, patterns):
+@pytest.mark.parametrize("units, to_x", [
+    ("2th_deg", lambda tth: tth), ("2th_rad", np.radians), ("q_nm^-1", lambda tth: 10 * _q_of(tth)),
+    ("q_A^-1", _q_of),
+])
+def test_nexus_pyfai_nxmonopd(tmp_path, patterns, units, to_x):
+    """pyFAI's NXmonopd: polar_angle with units = pyFAI's unit name, the instrument group named "beamline"
+    (NXinstrument) and the wavelength in its monochromator (NXcrystal)."""
     tth, ys, _ = patterns["tth"]
-    m = read(_nexus(tmp_path / "nacl.nxs", "polar_angle", tth, ys, "2th_deg", wavelength=LAM))
+    m = read(_nexus(tmp_path / "nacl.nxs", "polar_angle", to_x(tth), ys, units, wavelength=LAM,
+                    instrument="beamline"))
+    assert (m.x_name, m.x_unit) == ("polar_angle", units) and m.meta["wavelength_angstrom"] == LAM
+    assert_allclose(q_axis(m, None), _q_of(tth), rtol=1e-12)
     assert_allclose(q_axis(m, LAM), _q_of(tth), rtol=1e-12)
+    _assert_reduces(m)
+
+
+@pytest.mark.parametrize("value, units, expected", [
+    (LAM, "angstrom", LAM), (LAM, "Å", LAM), (LAM, "A", LAM), (LAM * 1e-10, "m", LAM), (LAM / 10, "nm", LAM),
+    (LAM, None, LAM),                                                   # no units: a plausible value is Å
+    (LAM * 1e-10, None, None),                                          # ... an implausible one is left out
+    (LAM, "furlong", None),
+])
+def test_nexus_wavelength_units(tmp_path, patterns, value, units, expected):
+    tth, ys, _ = patterns["tth"]
+    m = read(_nexus(tmp_path / "nacl.nxs", "polar_angle", tth, ys, "2th_deg", wavelength=value,
+                    wavelength_units=units))
+    assert m.meta.get("wavelength_angstrom") == (pytest.approx(expected, rel=1e-12) if expected else None)
 
 
 # -- reduced files: PDFgetX3 and PDFgetN layouts, round trip --------------------------------------------
