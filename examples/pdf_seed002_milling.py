@@ -83,20 +83,6 @@ def milled_particle(diameter, rot_deg, shift, rng):
     return pos, sym
 
 
-def bulk_phase():
-    """The surrogate as a periodic Phase (for the reference G(r) of the envelope fit)."""
-    from structkit.pdf.structure import Phase, Site
-    fcc = [(0.0, 0.0, 0.0), (0.0, 0.5, 0.5), (0.5, 0.0, 0.5), (0.5, 0.5, 0.0)]
-    x = BOND / A
-    arms = [(x, 0, 0), (-x, 0, 0), (0, x, 0), (0, -x, 0), (0, 0, x), (0, 0, -x)]
-    sites = []
-    for i, p in enumerate(fcc):
-        sites.append(Site(f"Ta{i}", "Ta", p, 1.0, UISO))
-        sites.append(Site(f"Na{i}", "Na", tuple((c + 0.5) % 1 for c in p), 1.0, UISO))
-        for j, d in enumerate(arms):
-            sites.append(Site(f"Cl{i}{j}", "Cl", tuple((c + e) % 1 for c, e in zip(p, d)), 1.0, UISO))
-    return Phase("NTC-surrogate", (A, A, A, 90.0, 90.0, 90.0), tuple(sites), "Fm-3m")
-
 
 def patterns(rng):
     """Raw sample patterns (Measurements, 2θ) per milling time and the empty-capillary pattern."""
@@ -123,7 +109,7 @@ def patterns(rng):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--output", default=str(Path("example_output") / "pdf_seed002"))
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)      # run by the tests through runpy with pytest's argv
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -132,6 +118,7 @@ def main(argv=None):
     from structkit.pdf.reduce import reduce_pdf
     from structkit.pdf.series import analyse_series
     from structkit.pdf.smallbox import calculate_pdf
+    from structkit.pdf.synthetic import octahedral_salt_phase
 
     rng = np.random.default_rng(2024)
     raw, capillary = patterns(rng)
@@ -144,7 +131,7 @@ def main(argv=None):
         write_pdf(gm, out / f"{m.sample}.gr")
         reduced.append(gm)
     rb = np.arange(0.01, 45.0, 0.01)
-    bulk = (rb, calculate_pdf(rb, bulk_phase(), qmax=20.0))
+    bulk = (rb, calculate_pdf(rb, octahedral_salt_phase(A, BOND, UISO), qmax=20.0))
     series = analyse_series(
         reduced[::-1],                                   # any order: sorted by milling_time_h
         windows=[{"window": (2.0, 2.75), "labels": ["Ta-Cl"], "pairs": ["Ta-Cl"]},

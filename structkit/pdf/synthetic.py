@@ -17,7 +17,10 @@ import numpy as np
 
 from ..core.errors import ConfigError
 
-__all__ = ["rocksalt_particle", "octahedral_salt_particle", "debye_intensity"]
+__all__ = ["rocksalt_particle", "octahedral_salt_particle", "debye_intensity", "fcc_phase", "rocksalt_phase",
+           "octahedral_salt_phase"]
+
+_FCC = ((0.0, 0.0, 0.0), (0.0, 0.5, 0.5), (0.5, 0.0, 0.5), (0.5, 0.5, 0.0))
 
 
 def rocksalt_particle(a: float, diameter: float, elements: tuple[str, str] = ("Na", "Cl")):
@@ -112,3 +115,40 @@ def debye_intensity(q, positions, symbols, *, uiso: float | dict = 0.005, bin_wi
                 acc += np.sinc(qr / np.pi) @ hist[s0:s0 + 2048]
             total = total + mult * f[a] * f[b] * damp * acc
     return total / len(sym)
+
+
+# ------------------------------------------------------------------ the periodic twins (small-box Phases)
+def _cubic_phase(name, a, sites):
+    from .structure import Phase
+    return Phase(name, (a, a, a, 90.0, 90.0, 90.0), tuple(sites), "Fm-3m")
+
+
+def fcc_phase(element: str, a: float, uiso: float = 0.005):
+    """A one-element fcc crystal (Cu, Ni ...) as a :class:`~structkit.pdf.structure.Phase`."""
+    from .structure import Site
+    return _cubic_phase(element, a, [Site(f"{element}{k + 1}", element, p, 1.0, uiso) for k, p in enumerate(_FCC)])
+
+
+def rocksalt_phase(a: float, uiso: float = 0.005, elements: tuple[str, str] = ("Na", "Cl")):
+    """The periodic crystal of :func:`rocksalt_particle` as a Phase (cation at 4a, anion at 4b)."""
+    from .structure import Site
+    sites = [Site(f"{elements[0]}{k}", elements[0], p, 1.0, uiso) for k, p in enumerate(_FCC)]
+    sites += [Site(f"{elements[1]}{k}", elements[1], tuple((c + 0.5) % 1 for c in p), 1.0, uiso)
+              for k, p in enumerate(_FCC)]
+    return _cubic_phase("".join(elements), a, sites)
+
+
+def octahedral_salt_phase(a: float, bond: float = 2.37, uiso: float = 0.005,
+                          elements: tuple[str, str, str] = ("Na", "Ta", "Cl")):
+    """The periodic crystal of :func:`octahedral_salt_particle` as a Phase (M 4a, A 4b, X 24e)."""
+    from .structure import Site
+    x = bond / a
+    arms = [(x, 0, 0), (-x, 0, 0), (0, x, 0), (0, -x, 0), (0, 0, x), (0, 0, -x)]
+    sites = []
+    for i, p in enumerate(_FCC):
+        sites.append(Site(f"{elements[1]}{i}", elements[1], p, 1.0, uiso))
+        sites.append(Site(f"{elements[0]}{i}", elements[0], tuple((c + 0.5) % 1 for c in p), 1.0, uiso))
+        for j, d in enumerate(arms):
+            sites.append(Site(f"{elements[2]}{i}{j}", elements[2], tuple((c + e) % 1 for c, e in zip(p, d)), 1.0, uiso))
+    return _cubic_phase(f"{elements[0]}{elements[1]}{elements[2]}6", a, sites)
+

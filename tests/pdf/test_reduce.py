@@ -5,41 +5,24 @@ and the same particle seen by neutrons (constant coherent scattering lengths, fl
 import numpy as np
 import pytest
 from scipy.optimize import curve_fit
-from scipy.spatial.distance import pdist, squareform
 
 from structkit.core.errors import ConfigError, DataError
 from structkit.core.measurement import Measurement
 from structkit.pdf import convert
-from structkit.pdf.reduce import parse_composition, reduce_pdf
+from structkit.pdf.reduce import parse_composition, q_axis, reduce_pdf
 from structkit.pdf.smallbox import scattering_factor
 from structkit.pdf.synthetic import debye_intensity, rocksalt_particle
 
-A, DIAMETER, LAM, COUNTS = 5.64, 40.0, 0.2095, 5000.0
+A, DIAMETER, LAM = 5.64, 40.0, 0.2095
 RHO0 = 8 / A ** 3
 KW = dict(composition="NaCl", bkg_scale=0.9, wavelength=LAM, qmin=0.8, qmax=20.0, qmax_inst=24.0, rpoly=0.9,
           rho0=RHO0, scale_r_range=(1.4, 2.2), rmax=30.0)
 
 
-def _pattern(tth, y, name):
-    rng_counts = np.maximum(y * COUNTS, 1.0)
-    return Measurement(x=tth, y=y, sigma=np.sqrt(rng_counts) / COUNTS, x_name="two_theta", x_unit="deg",
-                       sample=name, source=f"{name}.xy")
-
-
 @pytest.fixture(scope="module")
-def synthetic():
-    pos, sym = rocksalt_particle(A, DIAMETER)
-    tth = np.arange(0.5, 50.0, 0.01)                          # lambda 0.2095 A (seed 002): Q up to 25 A^-1
-    q = 4 * np.pi * np.sin(np.radians(tth) / 2) / LAM
-    rng = np.random.default_rng(7)
-    container = 800 * np.exp(-((q - 1.2) / 0.5) ** 2) + 300 * np.exp(-((q - 4.0) / 1.5) ** 2) + 50
-    smooth = 40 * (1 - np.exp(-0.05 * q * q))                  # Compton-like, left to the ad hoc polynomial
-    sample = 3.0 * (debye_intensity(q, pos, sym, uiso=0.01) + smooth) + 0.9 * container
-    ms = _pattern(tth, rng.poisson(sample * COUNTS) / COUNTS, "NaCl-np")
-    mb = _pattern(tth, rng.poisson(container * COUNTS) / COUNTS, "kapton")
-    d = squareform(pdist(pos))
-    true_cn = ((d > 2.5) & (d < 3.1)).sum() / len(pos)        # surface atoms have fewer than 6
-    return ms, mb, true_cn
+def synthetic(nacl_particle):
+    """The 40 Å NaCl particle of conftest: sample and container patterns, and the true mean CN."""
+    return nacl_particle["sample"], nacl_particle["background"], nacl_particle["true_cn"]
 
 
 def _peak(r, g, lo, hi):
@@ -139,7 +122,7 @@ def neutron():
     + flat incoherent (sigma_inc(Na) 1.62 b, Cl 5.3 b: 27.5 fm^2/atom) + a slow inelasticity droop, Poisson."""
     pos, sym = rocksalt_particle(A, DIAMETER)
     q = np.arange(0.3, 30.0, 0.01)
-    coh = debye_intensity(q, pos, sym, uiso=0.01, scattering_lengths=B_NACL)
+    coh = debye_intensity(q, pos, sym, uiso=0.02, scattering_lengths=B_NACL)
     smooth = 27.5 - 3.0 * (1 - np.exp(-0.02 * q * q))
     rng = np.random.default_rng(11)
     ms = _q_pattern(q, rng.poisson((coh + smooth) * NCOUNTS) / NCOUNTS, "NaCl-n", NCOUNTS)
@@ -190,7 +173,7 @@ def test_neutron_negative_mean_scattering_length():
     pos, sym = rocksalt_particle(a, 30.0, ("Li", "H"))
     q = np.arange(0.5, 30.0, 0.01)
     b = {el: scattering_factor(el, "neutron") for el in ("Li", "H")}
-    coh = debye_intensity(q, pos, sym, uiso=0.01, scattering_lengths=b)
+    coh = debye_intensity(q, pos, sym, uiso=0.02, scattering_lengths=b)
     rng = np.random.default_rng(5)
     y = rng.poisson((coh + 320.0) * NCOUNTS) / NCOUNTS               # H: 80 b incoherent, i.e. 320 fm^2/atom
     red = reduce_pdf(_q_pattern(q, y, "LiH", NCOUNTS), composition="LiH", radiation="neutron", qmin=0.8, qmax=25.0,
@@ -202,7 +185,7 @@ def test_neutron_negative_mean_scattering_length():
 
     pos, sym = rocksalt_particle(A, DIAMETER)
     made_up = {"Na": -5.0, "Cl": 2.0}
-    coh = debye_intensity(q, pos, sym, uiso=0.01, scattering_lengths=made_up)
+    coh = debye_intensity(q, pos, sym, uiso=0.02, scattering_lengths=made_up)
     red = reduce_pdf(_q_pattern(q, coh + 10.0, "NaCl-made-up", NCOUNTS), composition="NaCl", radiation="neutron",
                      scattering_lengths=made_up, qmin=0.8, qmax=25.0, rpoly=0.9, rmax=10.0)
     r, g = red.r, red.gr
@@ -237,3 +220,131 @@ def test_deuterium_is_kept_for_neutrons():
     assert parse_composition("D2O", radiation="neutron") == pytest.approx({"D": 2 / 3, "O": 1 / 3})
     assert parse_composition("D2O") == pytest.approx({"H": 2 / 3, "O": 1 / 3})       # X-rays: D is H
     assert parse_composition("Dy2O3", radiation="neutron") == pytest.approx({"Dy": 0.4, "O": 0.6})
+
+
+# -- q_axis: what x is, from x_name and x_unit --------------------------------------------------------
+
+QX = np.array([1.0, 2.0, 5.0, 10.0, 20.0])                              # A^-1
+TTHX = np.array([2.0, 10.0, 30.0, 60.0, 120.0])                         # deg
+
+
+def _x(x, name, unit, **kw):
+    return Measurement(x=np.asarray(x, dtype=float), y=np.ones(len(x)), x_name=name, x_unit=unit,
+                       source="pattern.xy", **kw)
+
+
+def _q(tth_deg, lam=LAM):
+    return 4 * np.pi * np.sin(np.radians(tth_deg) / 2) / lam
+
+
+@pytest.mark.parametrize("name", ["Q", "q", "x", "polar_angle", "Intensity vs Q"])
+@pytest.mark.parametrize("unit, factor", [
+    ("1/angstrom", 1.0), ("1/A", 1.0), ("A^-1", 1.0), ("A-1", 1.0), ("Å^-1", 1.0), ("Å⁻¹", 1.0), ("1/Å", 1.0),
+    ("inv_angstrom", 1.0), ("angstrom^-1", 1.0), ("\\AA^{-1}", 1.0), ("q_A^-1", 1.0),
+    ("1/nm", 10.0), ("nm^-1", 10.0), ("nm-1", 10.0), ("nm⁻¹", 10.0), ("inv_nm", 10.0), ("q_nm^-1", 10.0),
+    ("1/m", 1e10),
+])
+def test_q_axis_q_units(name, unit, factor):
+    assert np.allclose(q_axis(_x(factor * QX, name, unit), None), QX, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["two_theta", "2theta", "2th", "tth", "2θ", "polar_angle", "Angle", "x"])
+@pytest.mark.parametrize("unit, to_x", [
+    ("deg", lambda t: t), ("degrees", lambda t: t), ("°", lambda t: t), ("°2Th.", lambda t: t),
+    ("2th_deg", lambda t: t), ("rad", np.radians), ("radians", np.radians), ("2th_rad", np.radians),
+])
+def test_q_axis_two_theta_in_degrees_and_radians(name, unit, to_x):
+    """Radians are converted, not taken for degrees; the wavelength from the argument or meta."""
+    assert np.allclose(q_axis(_x(to_x(TTHX), name, unit), LAM), _q(TTHX), rtol=1e-12)
+    m = _x(to_x(TTHX), name, unit, meta={"wavelength_angstrom": LAM})
+    assert np.allclose(q_axis(m, None), _q(TTHX), rtol=1e-12)
+
+
+def test_q_axis_pyfai_names_without_a_unit():
+    """pyFAI's unit names as the name (a Measurement built by hand from a pyFAI column label)."""
+    assert np.allclose(q_axis(_x(10 * QX, "q_nm^-1", ""), None), QX)
+    assert np.allclose(q_axis(_x(QX, "q_A^-1", ""), None), QX)
+    assert np.allclose(q_axis(_x(np.radians(TTHX), "2th_rad", ""), LAM), _q(TTHX))
+    assert np.allclose(q_axis(_x(TTHX, "2th_deg", ""), LAM), _q(TTHX))
+
+
+@pytest.mark.parametrize("name, unit, match", [
+    ("d", "A", "d-spacing: convert it to Q first"),
+    ("d_spacing", "", "d-spacing: convert it to Q first"),
+    ("polar_angle", "d_A", "d-spacing: convert it to Q first"),
+    ("x", "angstrom", r"a length \(d-spacing\?\): if it is d-spacing, convert it to Q first"),
+    ("tof", "us", "time-of-flight: convert it to Q first"),
+    ("time_of_flight", "", "time-of-flight: convert it to Q first"),
+    ("x", "µs", "time-of-flight: convert it to Q first"),
+    ("r", "mm", "radius on the detector: integrate to 2-theta or Q"),
+    ("polar_angle", "r_mm", "radius on the detector"),
+    ("chi", "deg", "azimuthal angle chi"),
+    ("polar_angle", "chi_deg", "azimuthal angle chi"),
+    ("omega", "deg", "an angle that is not 2-theta"),
+    ("Q", "deg", "an angle unit, but Q by its name"),
+    ("two_theta", "1/A", "a 1/length unit, but 2-theta by its name"),
+    ("k", "1/A", "wavenumber k"),
+    ("energy", "keV", "neither an angle nor 1/length \\(an energy\\)"),
+    ("x", "furlong", "the unit 'furlong' is neither an angle nor 1/length"),
+    ("G(r)", "", "neither 2-theta nor Q by its name"),
+    ("polar_angle", "d*2_A^-2", "1/d\\^2"),
+])
+def test_q_axis_refuses_what_is_neither_two_theta_nor_q(name, unit, match):
+    """Never silently Q in A^-1: the error names the file, the x name and unit found, and what to do."""
+    with pytest.raises(DataError, match=match) as info:
+        q_axis(_x(QX, name, unit), LAM)
+    err = info.value
+    assert err.path == "pattern.xy" and str(err).startswith("pattern.xy: ")
+    found = f"x is {name!r} in {unit!r}" if unit else f"x is {name!r} with no unit"
+    assert found in err.message
+    assert "x_name 'Q', x_unit '1/angstrom'" in err.message and "x_name 'two_theta', x_unit 'deg'" in err.message
+
+
+def test_q_axis_two_theta_beyond_180_degrees_or_without_wavelength():
+    with pytest.raises(DataError, match="outside 0-180 degrees; check the unit"):
+        q_axis(_x([10.0, 100.0, 200.0], "two_theta", "rad"), LAM)        # degrees labelled rad
+    with pytest.raises(ConfigError, match="give the wavelength"):
+        q_axis(_x(TTHX, "polar_angle", "2th_deg"), None)
+
+
+def test_headerless_q_and_unitless_names_are_assumed_and_noted(synthetic):
+    """No name and no unit (a headerless 2-column file): Q in A^-1 as always, the assumption in the settings
+    and the summary; a 2θ or Q name without a unit: degrees or A^-1, noted the same way."""
+    ms, mb, _ = synthetic
+    q = _q(np.asarray(ms.x))
+    bare = Measurement(x=q, y=ms.y, sigma=ms.sigma, source="bare.xy")          # x_name "x", x_unit ""
+    bare_bkg = Measurement(x=_q(np.asarray(mb.x)), y=mb.y, sigma=mb.sigma, source="bare_kapton.xy")
+    assert (bare.x_name, bare.x_unit) == ("x", "")
+    assert np.array_equal(q_axis(bare, None), q)
+    kw = {**KW, "wavelength": None, "background": bare_bkg}
+    red = reduce_pdf(bare, **kw)
+    note = "Q in 1/angstrom assumed (no name or unit for x in the file)"
+    assert red.settings["x_axis"] == red.settings["background_x_axis"] == note
+    assert f"; x: {note}; background x: {note}" in red.summary()
+    assert red.to_measurement().meta["x_axis"] == note
+    assert reduce_pdf(bare, **{**kw, "background": None, "rho0": None}).settings["background_x_axis"] is None
+    named = ms.replace(x_unit="")                                              # "two_theta", no unit
+    red = reduce_pdf(named, background=mb, **KW)
+    assert red.settings["x_axis"] == ("2-theta in deg assumed (x named 'two_theta', no unit in the file), "
+                                      f"wavelength {LAM:g} A")
+    assert red.settings["background_x_axis"] == f"2-theta in deg, wavelength {LAM:g} A"
+    assert "x: 2-theta in deg assumed" in red.summary() and "background x:" not in red.summary()
+    red = reduce_pdf(bare.replace(x_name="Q"), **kw)
+    assert red.settings["x_axis"] == "Q in 1/angstrom assumed (x named 'Q', no unit in the file)"
+    red = reduce_pdf(bare.replace(x_name="Q", x_unit="1/angstrom"), **kw)      # said: nothing assumed
+    assert red.settings["x_axis"] == "Q in '1/angstrom'" and "; x:" not in red.summary()
+
+
+def test_radians_and_nanometres_reduce_like_degrees(synthetic):
+    ms, mb, _ = synthetic
+    ref = reduce_pdf(ms, background=mb, **KW)
+    rad = reduce_pdf(ms.replace(x=np.radians(ms.x), x_unit="rad"), background=mb.replace(x=np.radians(mb.x),
+                                                                                          x_unit="rad"), **KW)
+    assert np.allclose(rad.gr, ref.gr, rtol=1e-7, atol=1e-9 * np.abs(ref.gr).max())
+    q_nm = 10 * _q(np.asarray(ms.x))
+    nm = reduce_pdf(ms.replace(x=q_nm, x_name="q", x_unit="nm^-1"), background=mb, **KW)
+    assert nm.q.size == ref.q.size and np.allclose(nm.q, ref.q, rtol=1e-12)
+    assert np.allclose(nm.gr, ref.gr, rtol=1e-7, atol=1e-9 * np.abs(ref.gr).max())
+    assert nm.settings["x_axis"] == "Q in 'nm^-1' (x 0.1 to 1/angstrom)"
+    assert rad.settings["x_axis"] == f"2-theta in rad, wavelength {LAM:g} A"
+

@@ -15,16 +15,12 @@ from structkit.pdf.rpeaks import (fit_rpeaks, number_density, pair_weight, runni
                                   terminated_gaussian)
 from structkit.pdf.smallbox import calculate_pdf
 from structkit.pdf.structure import Phase, Site
+from structkit.pdf.synthetic import rocksalt_phase
 
 A = 5.64
 RHO0 = 8 / A ** 3
 FCC = [(0.0, 0.0, 0.0), (0.5, 0.5, 0.0), (0.5, 0.0, 0.5), (0.0, 0.5, 0.5)]
 
-
-def nacl_bulk(uiso):
-    sites = [Site(f"Na{k}", "Na", p, 1.0, uiso) for k, p in enumerate(FCC)]
-    sites += [Site(f"Cl{k}", "Cl", ((p[0] + 0.5) % 1, p[1], p[2]), 1.0, uiso) for k, p in enumerate(FCC)]
-    return Phase("NaCl", (A, A, A, 90.0, 90.0, 90.0), tuple(sites), "Fm-3m")
 
 
 def shells(r, spec, rho0):
@@ -137,7 +133,7 @@ def test_particle_diameter_from_reduced_pattern(nacl_particle):
     the 40 Å particle's diameter within 15 %."""
     red = nacl_particle["reduced"]
     rb = np.arange(0.01, 45.0, 0.01)
-    bulk = calculate_pdf(rb, nacl_bulk(0.02), qmax=20.0)
+    bulk = calculate_pdf(rb, rocksalt_phase(A, 0.02), qmax=20.0)
     fit = fit_envelope(red.r, red.gr, model="sphere", rmin=3.0, rmax=40.0, reference=(rb, bulk))
     assert fit.converged and fit.method == "reference"
     assert fit.size == pytest.approx(nacl_particle["diameter"], rel=0.15)
@@ -150,7 +146,7 @@ def test_particle_diameter_from_reduced_pattern(nacl_particle):
 @pytest.mark.parametrize("model,size", [("sphere", 25.0), ("exponential", 8.0)])
 def test_envelope_models_recover_their_size(model, size):
     r = np.arange(0.01, 40.0, 0.01)
-    bulk = calculate_pdf(r, nacl_bulk(0.01), qmax=20.0)
+    bulk = calculate_pdf(r, rocksalt_phase(A, 0.01), qmax=20.0)
     damp = sphere_envelope(r, size) if model == "sphere" else np.exp(-r / size)
     fit = fit_envelope(r, bulk * damp * 0.7, model=model, reference=(r, bulk), rmin=2.0)
     assert fit.size == pytest.approx(size, rel=1e-3)
@@ -172,7 +168,7 @@ def test_envelope_bad_input():
 # -------------------------------------------------------------------------------- mid-range order
 def test_mid_range_order_falls_with_size(nacl_particle):
     r = np.arange(0.01, 30.0, 0.01)
-    bulk = calculate_pdf(r, nacl_bulk(0.02), qmax=20.0)
+    bulk = calculate_pdf(r, rocksalt_phase(A, 0.02), qmax=20.0)
     small = bulk * sphere_envelope(r, 15.0)
     ref = mid_range_order(r, bulk)
     m = mid_range_order(r, small, reference=(r, bulk))

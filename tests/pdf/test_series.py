@@ -15,24 +15,13 @@ from structkit.core.measurement import Measurement
 from structkit.pdf.order import sphere_envelope
 from structkit.pdf.series import PdfAnalysis, PdfSeries, analyse_pdf, analyse_series
 from structkit.pdf.smallbox import calculate_pdf
-from structkit.pdf.structure import Phase, Site
+from structkit.pdf.synthetic import fcc_phase, rocksalt_phase
 
 A = 5.64
 RHO0 = 8 / A ** 3
 FCC = [(0.0, 0.0, 0.0), (0.5, 0.5, 0.0), (0.5, 0.0, 0.5), (0.0, 0.5, 0.5)]
 
 
-def nacl_bulk(uiso):
-    """Rock-salt NaCl (as test_rpeaks.nacl_bulk)."""
-    sites = [Site(f"Na{k}", "Na", p, 1.0, uiso) for k, p in enumerate(FCC)]
-    sites += [Site(f"Cl{k}", "Cl", ((p[0] + 0.5) % 1, p[1], p[2]), 1.0, uiso) for k, p in enumerate(FCC)]
-    return Phase("NaCl", (A, A, A, 90.0, 90.0, 90.0), tuple(sites), "Fm-3m")
-
-
-def ni_phase(a=3.52, uiso=0.005):
-    """fcc Ni (as test_smallbox.ni_phase)."""
-    return Phase("Ni", (a, a, a, 90.0, 90.0, 90.0), tuple(Site(f"Ni{k + 1}", "Ni", p, 1.0, uiso)
-                                                         for k, p in enumerate(FCC)), "Fm-3m")
 
 
 def gr(r, g, source, conditions, qmax=20.0):
@@ -45,7 +34,7 @@ def gr(r, g, source, conditions, qmax=20.0):
 def bulk():
     """Size-free NaCl G(r) (σ² = 0.04 Å², as the Debye particle) to 45 Å, Qmax 20."""
     r = np.arange(0.01, 45.0, 0.01)
-    return r, calculate_pdf(r, nacl_bulk(0.02), qmax=20.0)
+    return r, calculate_pdf(r, rocksalt_phase(A, 0.02), qmax=20.0)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +83,7 @@ def test_a_failed_step_is_recorded_and_the_others_still_report(nacl_particle):
     red = nacl_particle["reduced"]
     m = gr(red.r, red.gr, "no-qmax.gr", {"temperature_K": 300.0}, qmax=None)     # r = 0-50 Å, no Qmax
     a = analyse_pdf(m, windows=[(2.3, 3.3), (60.0, 70.0)], envelope="cube", mid_range=(5.0, 80.0),
-                    phases=nacl_bulk(0.02))
+                    phases=rocksalt_phase(A, 0.02))
     steps = dict(a.failures)
     assert list(steps) == ["peaks 60-70 A", "cube envelope", "mid-range order", "small-box fit"]
     assert "outside the data" in steps["peaks 60-70 A"] and "outside the data" in steps["mid-range order"]
@@ -156,9 +145,9 @@ def test_small_box_fits_are_chained_along_the_series():
     each later one from the previous result, and every cell is recovered."""
     r = np.round(np.arange(0.5, 15.005, 0.01), 6)
     truth = {100.0: 3.52, 200.0: 3.53, 300.0: 3.54}
-    ms = [gr(r, calculate_pdf(r, ni_phase(truth[t]), qmax=25.0), f"Ni-{t:g}K.gr", {"temperature_K": t}, qmax=25.0)
+    ms = [gr(r, calculate_pdf(r, fcc_phase("Ni", truth[t]), qmax=25.0), f"Ni-{t:g}K.gr", {"temperature_K": t}, qmax=25.0)
           for t in (300.0, 100.0, 200.0)]
-    kw = {"phases": ni_phase(3.52), "fit_range": (1.5, 15.0), "refine": ("scale", "lattice", "uiso"),
+    kw = {"phases": fcc_phase("Ni", 3.52), "fit_range": (1.5, 15.0), "refine": ("scale", "lattice", "uiso"),
           "mid_range": None, "start": {"lattice": 3.50}}
     s = analyse_series(ms, **kw)
     assert s.condition == "temperature_K" and s.settings["chain"] is True

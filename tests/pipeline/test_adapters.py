@@ -59,8 +59,8 @@ def test_builtin_conductivity_module_is_optional():
     else:
         assert "conductivity" in available_adapters()
     assert adapters.BUILTIN_ADAPTER_MODULES == ("structkit.pipeline.conductivity", "structkit.pipeline.xrd",
-                                                "structkit.pipeline.xas")
-    assert {"xrd", "xas"} <= set(available_adapters())
+                                                "structkit.pipeline.xas", "structkit.pipeline.pdf")
+    assert {"xrd", "xas", "pdf"} <= set(available_adapters())
 
 
 def test_descriptor_rows_round_trip_exactly():

@@ -9,23 +9,18 @@ from structkit.core.measurement import Measurement
 from structkit.io import write_pdf
 from structkit.pdf.order import sphere_envelope
 from structkit.pdf.smallbox import calculate_pdf
-from structkit.pdf.structure import Phase, Site
+from structkit.pdf.synthetic import fcc_phase
 from structkit.pipeline import parse_campaign, run_campaign
 
 A = 3.52
-FCC = [(0.0, 0.0, 0.0), (0.5, 0.5, 0.0), (0.5, 0.0, 0.5), (0.0, 0.5, 0.5)]
 
-
-def ni(uiso=0.005):
-    return Phase("Ni", (A, A, A, 90.0, 90.0, 90.0), tuple(Site(f"Ni{k}", "Ni", p, 1.0, uiso) for k, p in enumerate(FCC)),
-                 "Fm-3m")
 
 
 @pytest.fixture
 def folder(tmp_path):
     """Ni nanoparticle G(r) at three milling times (diameters 60, 30, 15 Å) and the bulk reference."""
     r = np.arange(0.5, 40.0, 0.01)
-    bulk = calculate_pdf(r, ni(), qmax=25.0)
+    bulk = calculate_pdf(r, fcc_phase("Ni", A), qmax=25.0)
     d = tmp_path / "pdf"
     d.mkdir()
     for hours, diam in ((0, 60.0), (10, 30.0), (20, 15.0)):
