@@ -174,15 +174,7 @@ def _reduce(args) -> int:
 
 def _phases(args):
     from ..pdf.structure import Phase
-    if not args.structure:
-        return None
-    out = []
-    for p in args.structure:
-        if p.suffix.lower() == ".stru":
-            out.append(Phase.from_stru(p))
-        else:
-            out.append(Phase.from_cif(p))
-    return out
+    return [Phase.from_file(p) for p in args.structure] if args.structure else None
 
 
 def _analysis_kws(args) -> dict:

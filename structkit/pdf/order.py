@@ -139,6 +139,13 @@ class EnvelopeFit(SummaryRepr):
         return plot_envelope(self, ax=ax)
 
 
+def _curve(reference) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(r, G, dG or None) of a reference given as a Measurement or an (r, G) pair."""
+    if hasattr(reference, "x"):
+        return np.asarray(reference.x, float), np.asarray(reference.y, float), reference.sigma
+    return np.asarray(reference[0], float), np.asarray(reference[1], float), None
+
+
 def fit_envelope(r, g, *, model: str = "sphere", rmin: float = 3.0, rmax: float | None = None,
                  reference=None, window: float = 2.5, qdamp: float = 0.0, start: float | None = None,
                  sample: str = "", conditions: Mapping | None = None, source: str = "") -> EnvelopeFit:
@@ -178,10 +185,9 @@ def fit_envelope(r, g, *, model: str = "sphere", rmin: float = 3.0, rmax: float 
                         path=source or None)
     size0 = float(start) if start is not None else 0.5 * hi
     size0 = _positive(size0, "start")
-    smax = 1e4 if kind == "exponential" else 1e4
+    smax = 1e4                                   # Å: upper bound of D or ξ
     if reference is not None:
-        rr, gr = (np.asarray(reference.x, float), np.asarray(reference.y, float)) if hasattr(reference, "x") \
-            else (np.asarray(reference[0], float), np.asarray(reference[1], float))
+        rr, gr, _ = _curve(reference)
         if rr[0] > lo + 1e-9 or rr[-1] < hi - 1e-9:
             raise DataError(f"the reference G(r) covers {rr[0]:g}-{rr[-1]:g} A, not the fit range {lo:g}-{hi:g} A")
         sel = (r >= lo) & (r <= hi)
@@ -255,8 +261,7 @@ def mid_range_order(r, g, window=(5.0, 20.0), *, dg=None, reference=None) -> dic
         if isinstance(reference, (int, float)):
             ref, ref_err = float(reference), 0.0
         else:
-            rr, gg = (reference.x, reference.y) if hasattr(reference, "x") else reference
-            dd = getattr(reference, "sigma", None)
+            rr, gg, dd = _curve(reference)
             m = mid_range_order(rr, gg, (lo, hi), dg=dd)
             ref, ref_err = m["value"], (0.0 if math.isnan(m["stderr"]) else m["stderr"])
         if not ref > 0:

@@ -27,19 +27,10 @@ from ..core.errors import ConfigError, StructkitError
 from ..core.summary import SummaryRepr
 from .order import EnvelopeFit, fit_envelope, mid_range_order
 from .rpeaks import RPeakFit, _window, fit_rpeaks
-from .smallbox import SmallBoxFit, fit_pdf_measurement
+from .smallbox import SmallBoxFit, fit_pdf_measurement, measurement_qmax
 from .structure import Phase
 
 __all__ = ["analyse_pdf", "analyse_series", "PdfAnalysis", "PdfSeries"]
-
-
-def _qmax_of(m) -> float | None:
-    q = m.meta.get("qmax_inv_angstrom", m.meta.get("qmax"))
-    try:
-        q = float(q)
-    except (TypeError, ValueError):
-        return None
-    return q if math.isfinite(q) and q > 0 else None
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -180,7 +171,7 @@ def analyse_pdf(measurement, *, windows=None, npeaks: int | Sequence[int] = 1, l
     r = np.asarray(m.x, dtype=float)
     g = np.asarray(m.y, dtype=float)
     dg = None if m.sigma is None else np.asarray(m.sigma, dtype=float)
-    qm = qmax if qmax is not None else _qmax_of(m)
+    qm = qmax if qmax is not None else (measurement_qmax(m) or None)      # 0 in a header: no termination
     key = dict(sample=m.sample, conditions=dict(m.conditions), source=m.source)
     failures: list[tuple[str, str]] = []
     peaks = []

@@ -791,18 +791,29 @@ def fit_pdf(r, g, phases: Sequence[Phase] | Phase, *, dg=None, rmin: float | Non
                                  "scattering": custom})
 
 
+def measurement_qmax(measurement) -> float | None:
+    """Qmax (Å⁻¹) a G(r) Measurement carries in ``meta['qmax_inv_angstrom']`` or ``meta['qmax']``
+    (readers copy it from the file header); None when absent or not a finite number >= 0."""
+    meta = measurement.meta
+    q = meta.get("qmax_inv_angstrom", meta.get("qmax"))
+    try:
+        q = float(q)
+    except (TypeError, ValueError):
+        return None
+    return q if math.isfinite(q) and q >= 0 else None
+
+
 def fit_pdf_measurement(measurement, phases, **kwargs) -> SmallBoxFit:
     """:func:`fit_pdf` on a :class:`~structkit.core.measurement.Measurement` (x = r, y = G, sigma = dG).
 
     ``qmax`` defaults to ``meta['qmax_inv_angstrom']`` (or ``meta['qmax']``); sample, conditions and
     source come from the measurement.
     """
-    meta = measurement.meta
     if "qmax" not in kwargs:
-        q = meta.get("qmax_inv_angstrom", meta.get("qmax"))
+        q = measurement_qmax(measurement)
         if q is None:
             raise ConfigError("qmax is not in the measurement's meta; pass qmax=", path=measurement.source or None)
-        kwargs["qmax"] = float(q)
+        kwargs["qmax"] = q
     kwargs.setdefault("sample", measurement.sample)
     kwargs.setdefault("conditions", dict(measurement.conditions))
     kwargs.setdefault("source", measurement.source)

@@ -368,6 +368,12 @@ class Phase:
                    notes=tuple(notes), **params)
 
     @classmethod
+    def from_file(cls, path, **params) -> "Phase":
+        """:meth:`from_stru` for a ``.stru`` file, :meth:`from_cif` for anything else."""
+        reader = cls.from_stru if str(path).lower().endswith(".stru") else cls.from_cif
+        return reader(path, **params)
+
+    @classmethod
     def from_stru(cls, path_or_text, *, name: str | None = None, **params) -> "Phase":
         """Read a PDFfit ``.stru`` structure file (format ``pdffit`` or ``discus``).
 

@@ -126,8 +126,6 @@ def pdf_settings(settings: dict, *, where: str, base_dir=None) -> dict:
         out["sample"] = str(s["sample"])
     if "reduce" in s:
         out["reduce"] = _reduce_settings(s["reduce"], f"{where}.reduce", base_dir, out)
-    if not any(k in out for k in ("windows", "envelope", "structure")) and "mid_range" not in s:
-        out["mid_range"] = [5.0, 20.0]
     out.setdefault("mid_range", [5.0, 20.0])
     return out
 
@@ -181,7 +179,7 @@ class PdfAdapter(TechniqueAdapter):
                 figs.append(save_and_close(red.plot(), Path(figure_dir) / f"{tag}_reduction.png"))
         phases = None
         if "structure" in s:
-            phases = [Phase.from_stru(p) if p.lower().endswith(".stru") else Phase.from_cif(p) for p in s["structure"]]
+            phases = [Phase.from_file(p) for p in s["structure"]]
         env_ref = read(s["envelope_reference"]) if "envelope_reference" in s else None
         mid_ref = read(s["mid_range_reference"]) if "mid_range_reference" in s else None
         npk = s.get("npeaks", [1])
