@@ -31,10 +31,10 @@ Run: ``make bench``  or  ``.venv/bin/python benchmarks/bench_conductivity.py``
 from __future__ import annotations
 
 import sys
-import time
 import warnings
 
 import numpy as np
+from _timing import best_times
 
 CIRCUIT = "p(R1,CPE1)-p(R2,CPE2)-CPE3"
 N_SPECTRA = 30
@@ -132,21 +132,6 @@ def run_impedance(spectra, starts, weight_by_modulus):
     return out
 
 
-def best_times(jobs):
-    """{name: (best time, result)} for {name: (fn, args)}: one warm-up each, then REPEATS rounds.
-
-    The rounds are interleaved (every library once per round) so that a change in machine
-    load during the run affects all libraries alike.
-    """
-    results = {name: fn(*args) for name, (fn, args) in jobs.items()}       # warm-up
-    best = {name: float("inf") for name in jobs}
-    for _ in range(REPEATS):
-        for name, (fn, args) in jobs.items():
-            t0 = time.perf_counter()
-            results[name] = fn(*args)
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return {name: (best[name], results[name]) for name in jobs}
-
 
 # --------------------------------------------------------------------------- main
 
@@ -173,7 +158,7 @@ def main() -> int:
     timed = best_times({"structkit": (run_structkit, (spectra,)),
                         "guess": (run_guesses, (spectra,)),
                         "impedance.py": (run_impedance, (spectra, starts, False)),
-                        "impedance.py |Z|-wt": (run_impedance, (spectra, starts, True))})
+                        "impedance.py |Z|-wt": (run_impedance, (spectra, starts, True))}, REPEATS)
     t_sk, sk_vals = timed["structkit"]
     t_guess, _ = timed["guess"]
     t_ip, ip_fits = timed["impedance.py"]

@@ -59,6 +59,7 @@ import time
 import warnings
 
 import numpy as np
+from _timing import best_times, warm_on_first
 
 N_PATTERNS, N_QUICK, N_BASELINE = 200, 40, 20
 SEED = 20240611
@@ -139,19 +140,6 @@ def run_direct_cached(fqs, r, cache={}):          # noqa: B006 - the cache is th
     m = cache[key]
     return [m @ ((2.0 / np.pi) * fq * _weights(qq)) for qq, fq in fqs]
 
-
-def best_times(jobs, repeats):
-    """{name: (best time, result)}; one warm-up of each on its first pattern, then interleaved rounds."""
-    for fn, (items, *rest) in jobs.values():
-        fn(items[:1], *rest)
-    best = dict.fromkeys(jobs, float("inf"))
-    results = {}
-    for _ in range(repeats):
-        for name, (fn, args) in jobs.items():
-            t0 = time.perf_counter()
-            results[name] = fn(*args)
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return {name: (best[name], results[name]) for name in jobs}
 
 
 def first_peak(r, g, lo=2.5, hi=3.1):
@@ -234,7 +222,7 @@ def main(argv=None) -> int:
         "fq_to_gr": (run_fq_to_gr, (fqs, r)),
         "direct": (run_direct, (fqs[:n_base], r)),
         "direct_cached": (run_direct_cached, (fqs[:n_base], r)),
-    }, repeats)
+    }, repeats, warm=warm_on_first)
 
     t_red = timed["reduce_pdf"][0] / n
     t_czt = timed["fq_to_gr"][0] / n

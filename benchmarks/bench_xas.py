@@ -66,6 +66,7 @@ import time
 import warnings
 
 import numpy as np
+from _timing import best_times, warm_on_first
 
 N_SPECTRA, N_QUICK = 100, 20
 SEED = 20240611
@@ -170,19 +171,6 @@ def larch_cauchy(chis, rmax_out):
     return out
 
 
-def best_times(jobs, repeats):
-    """{name: (best time, result)}; one warm-up of each on the first array, then interleaved rounds."""
-    for fn, (chis, rmax_out) in jobs.values():
-        fn(chis[:1], rmax_out)
-    best = dict.fromkeys(jobs, float("inf"))
-    results = {}
-    for _ in range(repeats):
-        for name, (fn, args) in jobs.items():
-            t0 = time.perf_counter()
-            results[name] = fn(*args)
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return {name: (best[name], results[name]) for name in jobs}
-
 
 # --------------------------------------------------------------------------- main
 
@@ -243,7 +231,7 @@ def main(argv=None) -> int:
     chis = [(np.asarray(ex.k), np.asarray(ex.chi)) for _, ex, _, _, _ in results]
     timed = best_times({"structkit cauchy_wt": (sk_cauchy, (chis, args.rmax_out)),
                         "structkit morlet_wt": (sk_morlet, (chis, args.rmax_out)),
-                        "larch cauchy_wavelet": (larch_cauchy, (chis, args.rmax_out))}, repeats)
+                        "larch cauchy_wavelet": (larch_cauchy, (chis, args.rmax_out))}, repeats, warm=warm_on_first)
 
     # --- checks: the chain did its job, and both Cauchy transforms agree
     de0 = np.array([abs(norm.e0 - s["e0"]) for (norm, *_), s in zip(results, spectra)])

@@ -66,10 +66,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import sys
-import time
 import warnings
 
 import numpy as np
+from _timing import best_times
 
 LAM = 0.71414                           # seed 000, SNBL
 A_RT, T_RT = 9.96, 293.15
@@ -279,16 +279,6 @@ def run_pawley(ms, **options):
 
 # --------------------------------------------------------------------------- main
 
-def best_times(jobs, repeats):
-    best = {name: float("inf") for name in jobs}
-    results = {}
-    for _ in range(repeats):
-        for name, (fn, args) in jobs.items():
-            t0 = time.perf_counter()
-            results[name] = fn(*args)
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return {name: (best[name], results[name]) for name in jobs}
-
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -318,9 +308,8 @@ def main(argv=None) -> int:
           f"best of {args.repeats} run(s) after a warm-up on 3 patterns")
 
     jobs = {"structkit Le Bail": (run_structkit, (ms,)), "lmfit Pawley-like": (run_pawley, (ms,))}
-    for fn, _ in jobs.values():                     # warm-up: imports, caches
-        fn(ms[:3])
-    timed = best_times(jobs, max(args.repeats, 1))
+    # warm-up on 3 patterns: imports, caches
+    timed = best_times(jobs, max(args.repeats, 1), warm=lambda fn, args: fn(args[0][:3]))
 
     print()
     hdr = (f"{'method':<20s}{'total s':>9s}{'s/pattern':>11s}{'converged':>11s}{'med Rwp %':>11s}"
