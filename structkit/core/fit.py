@@ -209,8 +209,11 @@ def minimize(residual: Callable, params, *, args: tuple = (), method: str = "lea
     init = {k: float(v.value) for k, v in params.items()}
     ndata_guess = 0
     try:
-        result = lmfit.minimize(residual, params.copy(), args=args, method=method,
-                                max_nfev=max_nfev, nan_policy="raise", **fit_kws)
+        # lmfit takes square roots of a covariance that can have negative diagonals on a
+        # degenerate fit; it reports those as NaN standard errors (errorbars=False) -- no warning needed
+        with np.errstate(invalid="ignore", divide="ignore"):
+            result = lmfit.minimize(residual, params.copy(), args=args, method=method,
+                                    max_nfev=max_nfev, nan_policy="raise", **fit_kws)
     except _SCIPY_FAILURES as exc:
         try:
             ndata_guess = int(np.size(residual(params, *args)))

@@ -55,6 +55,7 @@ from ..core.descriptors import DescriptorRow
 from ..core.errors import ConfigError, DataError, FitError
 from ..core.fit import FitReport, make_params, minimize
 from ..core.frozen import FrozenMap
+from ..core.peakfit import robust_noise as _noise
 from ..core.lineshapes import _LN2, arctan_step, erf_step, gaussian, lorentzian, pseudo_voigt
 from ..core.measurement import Measurement
 from ..core.summary import SummaryRepr
@@ -151,12 +152,6 @@ def _select(energy, lo, hi, *, n_params: int, name: str, src: str, ctx: str, hin
 def _rfactor(data, fit) -> float:
     den = float(np.sum(data ** 2))
     return float(np.sum((data - fit) ** 2) / den) if den > 0 else float("inf")
-
-
-def _noise(y) -> float:
-    """Robust point-to-point noise (MAD of second differences)."""
-    d2 = np.diff(np.asarray(y, float), 2)
-    return max(float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0)), 1e-12) if d2.size else 1e-12
 
 
 def _readonly(a) -> np.ndarray:

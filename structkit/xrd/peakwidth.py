@@ -40,6 +40,7 @@ from ..core.descriptors import DescriptorRow
 from ..core.errors import ConfigError, DataError, FitError
 from ..core.fit import FitReport, make_params, minimize
 from ..core.frozen import FrozenMap
+from ..core.peakfit import robust_noise as _noise
 from ..core.lineshapes import _G_NORM, _LN2, integral_breadth_pseudo_voigt
 from ..core.measurement import Measurement
 from ..core.summary import SummaryRepr
@@ -91,15 +92,6 @@ def _peak_matrix(x, centers, fwhm, eta, areas, lines):
 def _peak_values(v: Mapping, prefixes: Sequence[str]):
     get = lambda k: np.array([v[p + k] for p in prefixes], dtype=float)
     return get("center"), get("fwhm"), get("eta"), get("area")
-
-
-def _noise(y) -> float:
-    """Robust point-to-point noise (MAD of second differences)."""
-    y = np.asarray(y, dtype=float)
-    if y.size < 5:
-        return float(np.std(y)) or 1.0
-    d2 = np.diff(y, 2)
-    return max(float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0)), 1e-12)
 
 
 def _smooth(y, points: float):
