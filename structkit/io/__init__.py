@@ -25,10 +25,23 @@ athena     .prj                                  ``Athena project file`` (gzippe
 xas        .xmu .mu                              column names energy + mu, or a UWXAFS
                                                  ``#%atom:`` header (``format="xas"`` for
                                                  energy + i0 + it/if tables)
+jasco      (content only)                        JASCO text export: ``KEY<TAB>value`` header
+                                                 (XUNITS, NPOINTS ...), then an ``XYDATA`` line
+labspec    (content only)                        Horiba LabSpec text export: ``#key=value``
+                                                 header with LabSpec keys (``#Acq. time (s)=``)
+wdf        .wdf                                  ``WDF1`` block (Renishaw WiRE; needs renishaw-wdf)
+spc        .spc                                  SPC 512-byte header (Galactic/Thermo; needs spc-io)
+topspin    (folder or ``1r``)                    ``<expno>/pdata/<procno>`` with ``procs`` and ``1r``
+                                                 (Bruker TopSpin processed 1-D), or ``<expno>``
 impedance  (content only)                        f, Z', Z'' column names, or 3 columns that
                                                  look like a frequency sweep
 text       .xy .xye .dat .txt .csv .tsv .gr      any numeric rows
 ========== ===================================== =========================================
+
+Raman and NMR spectra (jasco, labspec, wdf, spc, topspin, and text files whose
+columns are labelled ``Raman Shift (cm-1)``, ``ppm`` ...) get ``x_name``
+``raman_shift`` (``cm-1``) or ``chemical_shift`` (``ppm``), ``x`` ascending and
+``technique`` ``"raman"`` or ``"nmr"``; see :mod:`structkit.io._spectra`.
 
 Bruker's binary ``.raw`` (``RAW1.01``, ``RAW4.00`` ...) is recognised and refused
 with a ReadError that says to export ``.xy`` or read the ``.brml`` instead.
@@ -69,6 +82,18 @@ from ._registry import (
     register_reader,
     unregister_reader,
 )
+from ._spectra import (
+    read_jasco,
+    read_labspec,
+    read_spc,
+    read_topspin,
+    read_wdf,
+    sniff_jasco,
+    sniff_labspec,
+    sniff_spc,
+    sniff_topspin_path,
+    sniff_wdf,
+)
 from ._text import read_text, sniff_text
 from ._writers import save_figure, write_table
 from ._xas import (
@@ -97,6 +122,11 @@ __all__ = [
     "read_xas_columns",
     "read_athena",
     "read_athena_project",
+    "read_jasco",
+    "read_labspec",
+    "read_topspin",
+    "read_spc",
+    "read_wdf",
     "write_table",
     "write_pdf",
     "save_figure",
@@ -132,6 +162,19 @@ register_reader("athena", read_athena, extensions=(".prj",), sniff=sniff_athena,
 register_reader("pdf", read_pdf, extensions=(".gr", ".fq", ".sq", ".iq"), sniff=sniff_pdf, priority=90,
                 description="pair distribution function G(r) / F(Q) / S(Q) / I(Q): PDFgetX3, PDFgetX2, "
                 "PDFgetN headers")
+register_reader("jasco", read_jasco, sniff=sniff_jasco, priority=90,
+                description="JASCO Spectra Manager text export (header, XYDATA, x y rows, "
+                "Extended Information)")
+register_reader("labspec", read_labspec, sniff=sniff_labspec, priority=90,
+                description="Horiba LabSpec single-spectrum text export (#key=value header)")
+register_reader("wdf", read_wdf, extensions=(".wdf",), sniff=sniff_wdf, priority=90,
+                description="Renishaw WiRE .wdf, one spectrum (spectrum=); needs renishaw-wdf")
+register_reader("spc", read_spc, extensions=(".spc",), sniff=sniff_spc, priority=80,
+                description="Galactic/Thermo GRAMS .spc (new LSB format), one spectrum (spectrum=); "
+                "needs spc-io")
+register_reader("topspin", read_topspin, sniff_path=sniff_topspin_path, priority=90,
+                description="Bruker TopSpin processed 1-D spectrum: <expno>/pdata/<procno> folder "
+                "(1r + procs) or its 1r file")
 register_reader("xas", read_xas_columns, extensions=(".xmu", ".mu"), sniff=sniff_xas_columns,
                 priority=30, description="XAS text columns: energy + mu, or energy + i0 + itrans/ifluor "
                 "(+ irefer)")

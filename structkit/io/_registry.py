@@ -3,7 +3,10 @@
 A format is a name, its file extensions, a sniff function that looks at the
 first :data:`HEAD_BYTES` bytes, and a reader ``reader(path, **hints) ->
 Measurement``. :func:`read` asks the sniffers in priority order (content
-first), then falls back to the extension; ``format=`` forces a reader.
+first), then falls back to the extension; ``format=`` forces a reader. A
+format stored as a folder or as a file recognised by its name and neighbours
+(Bruker TopSpin ``pdata/1`` with ``1r`` + ``procs``) has a ``sniff_path``
+instead, asked before any byte is read.
 
 Examples
 --------
@@ -52,6 +55,9 @@ class Format:
     description : str
     hints : tuple of str or None
         Keyword hints the reader takes (None: any).
+    sniff_path : callable or None
+        ``sniff_path(path: Path) -> bool`` for formats recognised by the path
+        itself (a folder, a file name and its neighbours); asked first.
     """
 
     name: str
@@ -61,6 +67,7 @@ class Format:
     priority: int = 50
     description: str = ""
     hints: tuple[str, ...] | None = ()
+    sniff_path: Callable[[Path], bool] | None = None
 
 
 _FORMATS: dict[str, Format] = {}
@@ -81,7 +88,8 @@ def _reader_hints(reader) -> tuple[str, ...] | None:
 
 def register_reader(name: str, reader: Callable[..., Measurement], *,
                     extensions: Iterable[str] = (), sniff: Callable[[bytes], bool] | None = None,
-                    priority: int = 50, description: str = "", replace: bool = False) -> Format:
+                    priority: int = 50, description: str = "", replace: bool = False,
+                    sniff_path: Callable[[Path], bool] | None = None) -> Format:
     """Register a file format so that :func:`read` can sniff it and ``format=name`` can force it.
 
     Parameters
@@ -102,6 +110,11 @@ def register_reader(name: str, reader: Callable[..., Measurement], *,
     description : str
     replace : bool
         Allow replacing a registered format of the same name.
+    sniff_path : callable, optional
+        ``sniff_path(path: Path) -> bool``: recognise the format from the path
+        alone (a folder such as a Bruker TopSpin ``pdata/1``, or a file by its
+        name and neighbours). Asked before the file is opened, so that
+        :func:`read` accepts folders; it must be cheap (a few ``stat`` calls).
 
     Returns
     -------
@@ -124,6 +137,8 @@ def register_reader(name: str, reader: Callable[..., Measurement], *,
         raise ConfigError(f"register_reader({name!r}): reader must be callable")
     if sniff is not None and not callable(sniff):
         raise ConfigError(f"register_reader({name!r}): sniff must be callable or None")
+    if sniff_path is not None and not callable(sniff_path):
+        raise ConfigError(f"register_reader({name!r}): sniff_path must be callable or None")
     if name in _FORMATS and not replace:
         raise ConfigError(f"a reader named {name!r} is already registered; pass replace=True to "
                           "replace it")
@@ -131,7 +146,8 @@ def register_reader(name: str, reader: Callable[..., Measurement], *,
     for ext in extensions:
         ext = str(ext).lower()
         exts.append(ext if ext.startswith(".") else "." + ext)
-    fmt = Format(name, tuple(exts), sniff, reader, int(priority), description, _reader_hints(reader))
+    fmt = Format(name, tuple(exts), sniff, reader, int(priority), description, _reader_hints(reader),
+                 sniff_path)
     _FORMATS[name] = fmt
     return fmt
 
@@ -225,6 +241,19 @@ def detect_format(path, head: bytes) -> Format:
                     f"{', '.join(available_formats())}", path=path)
 
 
+def _detect_by_path(path: Path) -> Format | None:
+    """The first format (by priority) whose ``sniff_path`` recognises ``path``, or None."""
+    for fmt in _ordered():
+        if fmt.sniff_path is None:
+            continue
+        try:
+            if fmt.sniff_path(path):
+                return fmt
+        except Exception:  # noqa: BLE001 - a sniffer that fails just does not recognise the path
+            continue
+    return None
+
+
 def _read_head(path: Path) -> bytes:
     from ._text import read_bytes
     return read_bytes(path, HEAD_BYTES)
@@ -242,7 +271,8 @@ def read(path, **hints: Any) -> Measurement:
     Parameters
     ----------
     path : str or path-like
-        The data file.
+        The data file, or a folder for folder formats (Bruker TopSpin
+        ``<expno>/pdata/<procno>``).
     **hints
         ``format`` : str
             Force a reader (``"text"``, ``"impedance"``, ``"zplot"``, ``"gamry"``,
@@ -254,7 +284,9 @@ def read(path, **hints: Any) -> Measurement:
             Override the sample and conditions.
         Reader hints: ``columns``, ``delimiter``, ``x_name``, ``x_unit``,
         ``y_name``, ``y_unit``, ``technique`` (text); ``columns``,
-        ``z_imag_sign`` (impedance); ``dataset``, ``technique`` (hdf5).
+        ``z_imag_sign`` (impedance); ``dataset``, ``technique`` (hdf5);
+        ``column`` (jasco); ``x_name``, ``x_unit`` (labspec); ``procno``
+        (topspin); ``spectrum`` (spc, wdf).
         A hint the chosen reader does not take raises ``TypeError``.
 
     Returns
@@ -286,12 +318,15 @@ def read(path, **hints: Any) -> Measurement:
     path = Path(path)
     if fmt_name is not None:
         fmt = get_format(fmt_name)
-        _read_head(path)  # the same "file not found" error whatever the reader
+        if fmt.sniff_path is None or not path.is_dir():
+            _read_head(path)  # the same "file not found" error whatever the reader
     else:
-        head = _read_head(path)
-        if not head:
-            raise ReadError("file is empty (0 bytes); check the export finished", path=path)
-        fmt = detect_format(path, head)
+        fmt = _detect_by_path(path)
+        if fmt is None:
+            head = _read_head(path)
+            if not head:
+                raise ReadError("file is empty (0 bytes); check the export finished", path=path)
+            fmt = detect_format(path, head)
     if fmt.hints is not None:
         unknown = sorted(set(hints) - set(fmt.hints))
         if unknown:

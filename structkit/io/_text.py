@@ -16,6 +16,8 @@ Examples
 (['two_theta (deg)', 'intensity'], [[10.0, 5.0], [20.0, 7.0]], [3, 4], {'wavelength': 1.5406})
 >>> split_label("r [A]"), split_label("freq/Hz"), split_label("G(r)")
 (('r', 'A'), ('freq', 'Hz'), ('G(r)', ''))
+>>> spectral_label("Raman Shift (cm-1)"), spectral_label("ppm")
+(('raman_shift', 'cm-1'), ('chemical_shift', 'ppm'))
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ __all__ = [
     "split_lines",
     "parse_table",
     "split_label",
+    "spectral_label",
+    "technique_of_axis",
+    "footer_meta",
     "parse_number",
     "parse_key_value",
     "check_finite_rows",
@@ -291,6 +296,122 @@ def split_label(label: str) -> tuple[str, str]:
         if low.endswith("_" + suffix) and len(s) > len(suffix) + 1:
             return s[: -len(suffix) - 1], s[len(s) - len(suffix):]
     return s, ""
+
+
+#: Spellings of the wavenumber unit (lower case, spaces removed) -> ``cm-1``.
+_WAVENUMBER_UNITS = frozenset({"cm-1", "cm^-1", "cm^(-1)", "cm**-1", "1/cm", "/cm", "cm-¹", "cm⁻¹",
+                               "cm−1", "cm^−1", "rel.1/cm", "rel1/cm", "cm_inv", "inv_cm"})
+#: Label names (lower case, ``_``/``-`` as spaces) of spectroscopic axes -> structkit name.
+_RAMAN_NAMES = frozenset({"raman shift", "ramanshift", "raman shifts", "rel. wavenumber",
+                          "relative wavenumber"})
+_WAVENUMBER_NAMES = frozenset({"wavenumber", "wavenumbers", "wave number", "wave numbers"})
+_CHEMICAL_SHIFT_NAMES = frozenset({"chemical shift", "chemical shifts"})
+#: Short names that say the quantity only with its unit (``Wave (cm-1)``, ``δ (ppm)``).
+_RAMAN_IF_CM = frozenset({"raman", "shift", "wave", "wn"})
+_SHIFT_IF_PPM = frozenset({"δ", "delta", "cs", "shift"})
+_INTENSITY_NAMES = frozenset({"intensity", "intensities", "int.", "int", "raman intensity",
+                              "intens"})
+#: Labels that are a unit only: the quantity they stand for.
+_BARE_UNITS = {"ppm": ("chemical_shift", "ppm"), "hz": ("frequency", "Hz"),
+               "khz": ("frequency", "kHz"), "mhz": ("frequency", "MHz"),
+               "nm": ("wavelength", "nm"), "nanometers": ("wavelength", "nm"),
+               "nanometer": ("wavelength", "nm"), "ev": ("energy", "eV")}
+
+
+def _normal_unit(unit: str) -> str:
+    """``cm-1`` for the spellings of the wavenumber unit; other units as written."""
+    return "cm-1" if unit.replace(" ", "").lower() in _WAVENUMBER_UNITS else unit
+
+
+def spectral_label(label: str, technique: str = "") -> tuple[str, str]:
+    """:func:`split_label`, then structkit's names for spectroscopic axes.
+
+    ``Raman Shift (cm-1)`` gives ``("raman_shift", "cm-1")``; ``Wavenumber
+    [cm^-1]`` gives ``("wavenumber", "cm-1")``, or ``raman_shift`` when
+    ``technique="raman"`` (Raman programs label the shift so); ``Chemical
+    shift (ppm)``, ``δ (ppm)`` and a bare ``ppm`` give ``("chemical_shift",
+    "ppm")``; a bare ``Hz`` / ``kHz`` ``("frequency", ...)``, a bare ``nm``
+    ``("wavelength", "nm")``; ``Intensity (a.u.)`` and ``Int.`` give
+    ``intensity``. Short names count only with their unit: ``Shift``,
+    ``Raman``, ``Wave``, ``wn`` with ``cm-1``; ``Shift``, ``δ``, ``delta``,
+    ``cs`` with ``ppm``. Every spelling of the wavenumber unit (``cm^-1``,
+    ``1/cm``, ``cm-¹``, ``1/CM``) becomes ``cm-1``. Other labels are left as
+    :func:`split_label` splits them.
+
+    Examples
+    --------
+    >>> spectral_label("Wavenumber [cm^-1]"), spectral_label("Wavenumber [cm^-1]", "raman")
+    (('wavenumber', 'cm-1'), ('raman_shift', 'cm-1'))
+    >>> spectral_label("Intensity (a.u.)"), spectral_label("Hz"), spectral_label("1/CM", "raman")
+    (('intensity', 'a.u.'), ('frequency', 'Hz'), ('raman_shift', 'cm-1'))
+    >>> spectral_label("two_theta (deg)"), spectral_label("Shift (ppm)")
+    (('two_theta', 'deg'), ('chemical_shift', 'ppm'))
+    """
+    name, unit = split_label(label)
+    raman = technique.strip().lower() == "raman"
+    whole = label.strip()
+    if _normal_unit(whole) == "cm-1":
+        return ("raman_shift" if raman else "wavenumber"), "cm-1"
+    if whole.lower() in _BARE_UNITS:
+        return _BARE_UNITS[whole.lower()]
+    low = re.sub(r"[\s_\-]+", " ", name.strip().lower())
+    norm = _normal_unit(unit)
+    if low in _RAMAN_NAMES or (low in _RAMAN_IF_CM and norm == "cm-1"):
+        return ("wavenumber" if low in ("wave", "wn") and not raman else "raman_shift"), norm
+    if low in _WAVENUMBER_NAMES:
+        return ("raman_shift" if raman else "wavenumber"), norm
+    if low in _CHEMICAL_SHIFT_NAMES or (low in _SHIFT_IF_PPM and unit.lower() == "ppm"):
+        return "chemical_shift", unit
+    if low in _INTENSITY_NAMES:
+        return "intensity", unit
+    if low == "frequency":
+        return "frequency", unit
+    return name, unit
+
+
+def technique_of_axis(x_name: str, x_unit: str = "") -> str:
+    """``"raman"`` for a Raman-shift axis, ``"nmr"`` for a chemical shift in ppm, else ``""``.
+
+    Examples
+    --------
+    >>> technique_of_axis("raman_shift", "cm-1"), technique_of_axis("chemical_shift", "ppm")
+    ('raman', 'nmr')
+    >>> technique_of_axis("two_theta", "deg")
+    ''
+    """
+    if x_name == "raman_shift":
+        return "raman"
+    if x_name == "chemical_shift" and x_unit.lower() in ("ppm", ""):
+        return "nmr"
+    return ""
+
+
+def footer_meta(lines) -> dict:
+    """``key: value``, ``key = value`` and ``key<TAB>value`` lines of a trailing metadata block.
+
+    ``[Section]`` lines and lines starting with ``#`` are skipped; a bare
+    ``key`` line gives an empty value. Numbers become floats. A key seen twice
+    keeps its first value.
+
+    Examples
+    --------
+    >>> footer_meta(["[Measurement Information]", "Laser wavelength\\t490.20 nm", "Exposure: 10 s",
+    ...              "Accumulation\\t3", "User"])
+    {'Laser wavelength': '490.20 nm', 'Exposure': '10 s', 'Accumulation': 3.0, 'User': ''}
+    """
+    meta: dict = {}
+    for line in lines:
+        s = line.strip()
+        if not s or s.startswith("#") or (s.startswith("[") and s.endswith("]")):
+            continue
+        if "\t" in s:
+            key, _, value = s.partition("\t")
+            kv = (key.strip(), _to_value(value.strip()))
+        else:
+            kv = parse_key_value(s) or (s, "")
+        if kv[0] and kv[0] not in meta:
+            meta[kv[0]] = kv[1]
+    return meta
 
 
 def _split_fields(line: str, delimiter: str | None) -> list[str]:
@@ -656,6 +777,9 @@ def _meta_from_table(table: Table, reserved: dict) -> dict:
         meta[f"header_{key}" if key in reserved else key] = value
     if table.comments:
         meta["comments"] = list(table.comments)
+    for key, value in footer_meta(table.meta.get("footer", ())).items():
+        if key not in meta and key not in reserved:   # the header wins over the footer
+            meta[key] = value
     meta.update(reserved)
     return meta
 
@@ -795,9 +919,12 @@ def read_text(path, *, columns=None, delimiter=False, x_name=None, x_unit=None, 
         Force ``","``, ``";"``, ``"\\t"`` or None (whitespace); detected by default.
     x_name, x_unit, y_name, y_unit : str, optional
         Axis names and units; by default from header labels such as
-        ``two_theta (deg)`` or ``r [A]``.
+        ``two_theta (deg)`` or ``r [A]``, with the spectroscopic ones named
+        by :func:`spectral_label` (``Raman Shift (cm-1)`` -> ``raman_shift``,
+        ``cm-1``; ``ppm`` -> ``chemical_shift``, ``ppm``).
     technique : str
-        Stored on the Measurement.
+        Stored on the Measurement; by default ``"raman"`` for a Raman-shift
+        x axis, ``"nmr"`` for a chemical shift in ppm, else empty.
 
     Returns
     -------
@@ -805,7 +932,10 @@ def read_text(path, *, columns=None, delimiter=False, x_name=None, x_unit=None, 
         With ``meta`` holding the header ``key = value`` lines, ``format="text"``
         and the column names; a header wavelength (``wavelength = 0.71414``,
         ``Wavelength: 7.1414e-11 m``) also gives ``wavelength_angstrom``
-        (see :func:`wavelength_from_header`).
+        (see :func:`wavelength_from_header`). Text lines after the last row
+        are kept in ``meta["footer"]``, and their ``key: value`` /
+        ``key<TAB>value`` pairs in ``meta`` too (see :func:`footer_meta`;
+        the header wins when a key is in both).
 
     Examples
     --------
@@ -815,12 +945,16 @@ def read_text(path, *, columns=None, delimiter=False, x_name=None, x_unit=None, 
     >>> m = read_text(d / "a.xye")
     >>> m.x_label, m.y.tolist(), m.sigma.tolist()
     ('r (A)', [0.5, 0.7], [0.1, 0.1])
+    >>> _ = (d / "r.txt").write_text("Raman Shift (cm-1)\\tIntensity (a.u.)\\n300\\t5\\n200\\t7\\n")
+    >>> m = read_text(d / "r.txt")
+    >>> m.x_label, m.y_label, m.technique, m.x.tolist()
+    ('raman_shift (cm-1)', 'intensity (a.u.)', 'raman', [200.0, 300.0])
     """
     lines = split_lines(load_text(path))
     table = parse_table(lines, path, delimiter=delimiter)
     cols = _select_columns(table, columns, path)
     check_finite_rows(table, cols, path)
-    labels = [split_label(table.names[j]) if table.names else ("", "") for j in cols]
+    labels = [spectral_label(table.names[j], technique) if table.names else ("", "") for j in cols]
     xn = x_name if x_name is not None else (labels[0][0] or "x")
     yn = y_name if y_name is not None else (labels[1][0] or "y")
     x = table.values[:, cols[0]]
@@ -831,9 +965,10 @@ def read_text(path, *, columns=None, delimiter=False, x_name=None, x_unit=None, 
     wavelength = wavelength_from_header(table.meta)
     if wavelength is not None and "wavelength_angstrom" not in meta:
         meta["wavelength_angstrom"] = wavelength
+    xu = x_unit if x_unit is not None else labels[0][1]
     return Measurement(
         x[order], table.values[:, cols[1]][order],
         sigma=table.values[:, cols[2]][order] if len(cols) == 3 else None,
-        x_name=xn, x_unit=x_unit if x_unit is not None else labels[0][1],
+        x_name=xn, x_unit=xu,
         y_name=yn, y_unit=y_unit if y_unit is not None else labels[1][1],
-        technique=technique, source=str(path), meta=meta)
+        technique=technique or technique_of_axis(xn, xu), source=str(path), meta=meta)

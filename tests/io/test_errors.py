@@ -125,8 +125,8 @@ def test_unknown_format(tmp_path):
 
 
 def test_unknown_format_name(tmp_path):
-    with pytest.raises(ConfigError, match="unknown format 'spc'; use one of: hdf5, zplot"):
-        read(_write(tmp_path, "a.xy", "1 2\n"), format="spc")
+    with pytest.raises(ConfigError, match="unknown format 'nosuchformat'; use one of: hdf5, zplot"):
+        read(_write(tmp_path, "a.xy", "1 2\n"), format="nosuchformat")
 
 
 def test_unknown_hint_is_a_type_error(tmp_path):
