@@ -21,7 +21,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from .frozen import FrozenMap
 
@@ -102,11 +102,28 @@ class FitReport:
         >>> round(v, 6), round(s, 6)
         (4.0, 0.4)
         """
+        value, err = self.propagate_many(lambda v: [func(v)], rel_step=rel_step)
+        return float(value[0]), float(err[0])
+
+    def propagate_many(self, func: Callable[[Mapping[str, float]], Sequence[float]], *,
+                       rel_step: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`propagate` for a function returning several numbers: one gradient pass for all.
+
+        Examples
+        --------
+        >>> import lmfit
+        >>> rep = FitReport({"a": 2.0}, {"a": 0.1}, {"a": 1.0}, ("a",), np.array([[0.01]]),
+        ...                 np.zeros(3), 0.0, 0.0, 3, 1, 5, 0, 0, 0, True, True, "", "test")
+        >>> v, s = rep.propagate_many(lambda v: [v["a"] ** 2, 3 * v["a"]])
+        >>> v.round(6).tolist(), s.round(6).tolist()
+        ([4.0, 6.0], [0.4, 0.3])
+        """
         base = dict(self.values)
-        value = float(func(base))
+        value = np.atleast_1d(np.asarray(func(base), dtype=float))
         if self.covar is None or not self.errorbars:
-            return value, float("nan")
-        grad = np.zeros(len(self.var_names))
+            return value, np.full(value.shape, np.nan)
+        grad = np.zeros((value.size, len(self.var_names)))
+        work = self._expression_params()
         for i, name in enumerate(self.var_names):
             # step on the scale of the value or of its uncertainty, whichever is larger, so that a
             # parameter at or near zero still gets a gradient
@@ -115,20 +132,25 @@ class FitReport:
             up, dn = dict(base), dict(base)
             up[name] += h
             dn[name] -= h
-            up, dn = self._with_expressions(up), self._with_expressions(dn)
-            grad[i] = (func(up) - func(dn)) / (2 * h)
-        var = float(grad @ self.covar @ grad)
-        return value, float(np.sqrt(var)) if var >= 0 else float("nan")
+            up, dn = self._with_expressions(up, work), self._with_expressions(dn, work)
+            grad[:, i] = (np.asarray(func(up), dtype=float) - np.asarray(func(dn), dtype=float)) / (2 * h)
+        var = np.einsum("ki,ij,kj->k", grad, self.covar, grad)
+        return value, np.where(var >= 0, np.sqrt(np.abs(var)), np.nan)
 
-    def _with_expressions(self, values: dict) -> dict:
+    def _expression_params(self):
+        """A private copy of the parameters when some are expressions (one copy per propagation)."""
         params = self.params
         if params is None or not any(p.expr for p in params.values()):
+            return None
+        return params.copy()
+
+    def _with_expressions(self, values: dict, work=None) -> dict:
+        if work is None:
             return values
-        p = params.copy()
         for name in self.var_names:
-            p[name].value = values[name]
-        p.update_constraints()
-        return {**values, **{k: float(v.value) for k, v in p.items()}}
+            work[name].value = values[name]
+        work.update_constraints()
+        return {**values, **{k: float(v.value) for k, v in work.items()}}
 
     def summary(self) -> str:
         """A short text report, one parameter per line."""

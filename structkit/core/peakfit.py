@@ -520,7 +520,7 @@ def fit_peaks(x, y, peaks, *, sigma=None, shape: str = "pvoigt", background="non
         kws["Dfun"] = _Jacobian(model, params, w)
     report = minimize(residual, params, method=method, max_nfev=max_nfev, context=context, **kws)
     v = dict(report.values)
-    bands = tuple(_band(report, sp.name, sh, v) for sp, sh in zip(specs, shapes))
+    bands = _bands(report, [(sp.name, sh) for sp, sh in zip(specs, shapes)], v)
     settings = {"shape": shape, "background_degree": deg, "method": method,
                 "weighted": s is not None, "constraints": {k: p.expr for k, p in params.items() if p.expr}}
     return PeakFitResult(x=_ro(x), y=_ro(y), sigma=None if s is None else _ro(s), best_fit=_ro(model.evaluate(v)),
@@ -535,35 +535,46 @@ def _ro(a) -> np.ndarray:
     return a
 
 
-def _band(report: FitReport, name: str, shape: Shape, v: Mapping[str, float]) -> BandFit:
-    values, errs = {}, {}
-    for k in ("center", "fwhm", "area", *shape.extra_names):
-        values[k] = float(v[f"{name}_{k}"])
-        errs[k] = float(report.stderr.get(f"{name}_{k}", np.nan))
-        p = report.params[f"{name}_{k}"] if report.params is not None else None
-        if p is not None and p.expr and not np.isfinite(errs[k]):
-            errs[k] = report.propagate(lambda vv, kk=f"{name}_{k}": vv[kk])[1]
-
+def _derived(name: str, shape: Shape) -> list[tuple[str, object]]:
+    """(quantity, function of the values) of a band's derived numbers."""
     def height(vv):
         return vv[f"{name}_area"] * float(shape.height(vv[f"{name}_fwhm"], _extras(vv, name, shape)))
 
-    def eta(vv):
-        return float(shape.eta(vv[f"{name}_fwhm"], _extras(vv, name, shape)))
-
-    values["height"], errs["height"] = report.propagate(height)
-    if "eta" in shape.extra_names:
-        pass  # a fit parameter: value and stderr already there
-    elif shape.name == "voigt":
-        values["eta"], errs["eta"] = report.propagate(eta)
+    out: list[tuple[str, object]] = [("height", height)]
+    if shape.name == "voigt":
         from .lineshapes import voigt_widths
+        out.append(("eta", lambda vv: float(shape.eta(vv[f"{name}_fwhm"], _extras(vv, name, shape)))))
         for i, k in enumerate(("fwhm_gauss", "fwhm_lorentz")):
-            values[k], errs[k] = report.propagate(
-                lambda vv, i=i: float(voigt_widths(vv[f"{name}_fwhm"], vv[f"{name}_lorentz_fraction"])[i]))
-    else:
-        values["eta"], errs["eta"] = eta(v), 0.0 if shape.name in ("gaussian", "lorentzian") else np.nan
-    at = tuple(k.split("_", 1)[1] if k.startswith(f"{name}_") else k
-               for k in report.at_bounds if k.startswith(f"{name}_") and k[len(name) + 1:] in values)
-    return BandFit(name=name, shape=shape.name, values=values, stderr=errs, at_bounds=at)
+            out.append((k, lambda vv, i=i: float(voigt_widths(vv[f"{name}_fwhm"],
+                                                              vv[f"{name}_lorentz_fraction"])[i])))
+    return out
+
+
+def _bands(report: FitReport, peaks: Sequence[tuple[str, Shape]], v: Mapping[str, float]) -> tuple[BandFit, ...]:
+    """Every band's values and standard errors; derived numbers in one propagation pass."""
+    derived = [(name, q, f) for name, shape in peaks for q, f in _derived(name, shape)]
+    tied = [(name, k) for name, shape in peaks for k in ("center", "fwhm", "area", *shape.extra_names)
+            if report.params is not None and report.params[f"{name}_{k}"].expr
+            and not np.isfinite(report.stderr.get(f"{name}_{k}", np.nan))]
+    funcs = [f for _, _, f in derived] + [(lambda vv, key=f"{n}_{k}": vv[key]) for n, k in tied]
+    vals, errs = report.propagate_many(lambda vv: [f(vv) for f in funcs]) if funcs else ([], [])
+    got = {(n, q): (vals[i], errs[i]) for i, (n, q, _) in enumerate(derived)}
+    got_tied = {(n, k): errs[len(derived) + i] for i, (n, k) in enumerate(tied)}
+    out = []
+    for name, shape in peaks:
+        values, errors = {}, {}
+        for k in ("center", "fwhm", "area", *shape.extra_names):
+            values[k] = float(v[f"{name}_{k}"])
+            errors[k] = float(got_tied.get((name, k), report.stderr.get(f"{name}_{k}", np.nan)))
+        for q, _ in _derived(name, shape):
+            values[q], errors[q] = float(got[(name, q)][0]), float(got[(name, q)][1])
+        if "eta" not in values:
+            values["eta"] = float(shape.eta(values["fwhm"], {}))
+            errors["eta"] = 0.0 if shape.name in ("gaussian", "lorentzian") else np.nan
+        at = tuple(k[len(name) + 1:] for k in report.at_bounds
+                   if k.startswith(f"{name}_") and k[len(name) + 1:] in values)
+        out.append(BandFit(name=name, shape=shape.name, values=values, stderr=errors, at_bounds=at))
+    return tuple(out)
 
 
 # -- peak detection and the number of bands ------------------------------------------------------

@@ -45,7 +45,7 @@ from ..core.measurement import Measurement
 from ..core.summary import SummaryRepr
 from ._common import as_spectrum
 
-__all__ = ["BaselineResult", "fit_baseline", "BASELINE_METHODS"]
+__all__ = ["BaselineResult", "fit_baseline", "refine_baseline", "lam_for_width", "BASELINE_METHODS"]
 
 BASELINE_METHODS = ("poly", "modpoly", "imodpoly", "asls", "arpls", "airpls", "rubberband", "snip")
 _WHITTAKER = ("asls", "arpls", "airpls")
@@ -79,6 +79,22 @@ class BaselineResult(SummaryRepr):
         return plot_baseline(self, ax=ax)
 
 
+def lam_for_width(fwhm: float, step: float, factor: float = 8.0) -> float:
+    """Whittaker ``lam`` (second differences) that leaves bands of FWHM ``fwhm`` alone.
+
+    The smoother's response falls to one half at a period of ``2π lam^(1/4)`` points;
+    asking that period to be ``factor`` band widths gives ``lam = (factor w / 2π)^4``
+    with ``w`` in points.
+
+    Examples
+    --------
+    >>> f"{lam_for_width(60.0, 1.0):.2g}"
+    '5.9e+06'
+    """
+    w = float(fwhm) / float(step)
+    return float((factor * w / (2.0 * np.pi)) ** 4)
+
+
 def _pybaselines():
     try:
         import pybaselines
@@ -108,7 +124,7 @@ def _anchor_mask(x, anchors, source) -> np.ndarray:
 def fit_baseline(spectrum, method: str = "arpls", *, lam: float | str = "auto", p: float = 0.01,
                  poly_order: int = 2, anchors: Sequence[Sequence[float]] | None = None, segments: int = 1,
                  max_half_window: int | None = None, lam_range: tuple[float, float] = (2.0, 9.0),
-                 **method_kwargs) -> BaselineResult:
+                 band_fwhm: float | None = None, **method_kwargs) -> BaselineResult:
     """Fit a baseline and subtract it.
 
     Parameters
@@ -117,8 +133,11 @@ def fit_baseline(spectrum, method: str = "arpls", *, lam: float | str = "auto", 
     method : str
         One of :data:`BASELINE_METHODS` (see the module docstring).
     lam : float or "auto"
-        Smoothness of the Whittaker methods; ``auto`` by the extended-range criterion
-        over ``10**lam_range[0]`` to ``10**lam_range[1]`` in half decades.
+        Smoothness of the Whittaker methods. ``auto``: from ``band_fwhm`` when given
+        (:func:`lam_for_width`), else by the extended-range criterion over
+        ``10**lam_range[0]`` to ``10**lam_range[1]`` in half decades.
+    band_fwhm : float, optional
+        FWHM of the broadest band (x units), for ``lam="auto"``.
     p : float
         Asymmetry of ``asls``.
     poly_order : int
@@ -162,11 +181,16 @@ def fit_baseline(spectrum, method: str = "arpls", *, lam: float | str = "auto", 
             if isinstance(lam, str):
                 if lam != "auto":
                     raise ConfigError(f"lam={lam!r}: give a number or 'auto'", path=m.source or None)
-                lo, hi = lam_range
-                base, info = fitter.optimize_extended_range(y, method=method, min_value=lo, max_value=hi, step=0.5,
-                                                            method_kwargs=kws)
-                lam_v = float(info["optimal_parameter"])
-                params.update(lam=lam_v, lam_choice="auto (extended range)")
+                if band_fwhm is not None and band_fwhm > 0:
+                    lam_v = lam_for_width(band_fwhm, float(np.median(np.diff(x))))
+                    base, _ = getattr(fitter, method)(y, lam=lam_v, **kws)
+                    params.update(lam=lam_v, lam_choice=f"auto (8 x broadest band, {band_fwhm:.4g})")
+                else:
+                    lo, hi = lam_range
+                    base, info = fitter.optimize_extended_range(y, method=method, min_value=lo, max_value=hi,
+                                                                step=0.5, method_kwargs=kws)
+                    lam_v = float(info["optimal_parameter"])
+                    params.update(lam=lam_v, lam_choice="auto (extended range)")
             else:
                 lam_v = float(lam)
                 if not lam_v > 0:
@@ -194,3 +218,36 @@ def fit_baseline(spectrum, method: str = "arpls", *, lam: float | str = "auto", 
                                             **{f"baseline_{k}": v for k, v in params.items()
                                                if isinstance(v, (int, float, str))}})
     return BaselineResult(x=m.x, y=m.y, baseline=base, corrected=corrected, method=method, params=params)
+
+
+def refine_baseline(spectrum, bands_model, previous: BaselineResult, *,
+                    band_fwhm: float | None = None) -> BaselineResult:
+    """The baseline again, from the spectrum minus the fitted bands (one pass of a band-aware baseline).
+
+    A baseline fitted under the bands takes a share of broad bands with it; with the
+    bands subtracted what is left is background and noise, so a symmetric smoother
+    (Whittaker with the ``lam`` of ``previous``, stiffened to leave bands of
+    ``band_fwhm`` alone; for polynomial methods the same degree over the whole
+    range) estimates it without that bias. Alternating this with
+    the band fit converges to a consistent split of the spectrum.
+    """
+    m = as_spectrum(spectrum)
+    x, y = np.asarray(m.x, dtype=float), np.asarray(m.y, dtype=float)
+    rest = y - np.asarray(bands_model, dtype=float)
+    if previous.method in ("poly", "modpoly", "imodpoly"):
+        order = int(previous.params.get("poly_order", 2))
+        base = np.polynomial.Polynomial.fit(x, rest, order)(x)
+    else:
+        lam = float(previous.params.get("lam", 1e6))
+        if band_fwhm is not None and band_fwhm > 0:
+            lam = max(lam, lam_for_width(band_fwhm, float(np.median(np.diff(x)))))
+        fitter = _pybaselines().Baseline(x_data=x)
+        base, _ = fitter.asls(rest, lam=lam, p=0.5)        # p = 1/2: a plain, symmetric Whittaker smoother
+    base = np.asarray(base, dtype=float)
+    base.setflags(write=False)
+    params = {**previous.params, "refined": int(previous.params.get("refined", 0)) + 1}
+    if previous.method not in ("poly", "modpoly", "imodpoly"):
+        params["lam_refined"] = lam
+    corrected = m.replace(y=y - base, meta={**m.meta, "baseline": previous.method,
+                                            "baseline_refined": params["refined"]})
+    return BaselineResult(x=m.x, y=m.y, baseline=base, corrected=corrected, method=previous.method, params=params)

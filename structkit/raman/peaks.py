@@ -30,11 +30,11 @@ from ..core.errors import ConfigError, DataError, FitError
 from ..core.frozen import FrozenMap
 from ..core.measurement import Measurement
 from ..core.peakfit import PeakFitResult, PeakSpec, detect_peaks, fit_peaks, robust_noise, select_peak_count
-from ..core.peakmodel import get_shape
+from ..core.peakmodel import PeakModel, get_shape
 from ..core.summary import SummaryRepr
 from ._common import as_spectrum
 from .bands import BandTable, load_bands
-from .baseline import BaselineResult, fit_baseline
+from .baseline import BaselineResult, fit_baseline, refine_baseline
 from .preprocess import SpikeReport, remove_spikes
 
 __all__ = ["BandFitResult", "fit_spectrum", "UNIT_SUFFIX"]
@@ -238,8 +238,8 @@ def fit_spectrum(spectrum, *, bands: str | BandTable | None = None, select: Iter
                  same_width: Iterable = (), same_eta: Iterable = (), separation: Mapping | None = None,
                  area_ratio: Mapping | None = None, fixed: Iterable[str] = (), expr: Mapping | None = None,
                  start: BandFitResult | PeakFitResult | None = None, max_bands: int = 8, min_snr: float = 5.0,
-                 drop_insignificant: bool = True, technique: str = "raman", method: str = "least_squares",
-                 max_nfev: int | None = None) -> BandFitResult:
+                 drop_insignificant: bool = True, baseline_passes: int = 2, technique: str = "raman",
+                 method: str = "least_squares", max_nfev: int | None = None) -> BandFitResult:
     """Fit bands to one spectrum.
 
     Parameters
@@ -275,6 +275,10 @@ def fit_spectrum(spectrum, *, bands: str | BandTable | None = None, select: Iter
         For detection and BIC selection when neither bands nor peaks are given.
     drop_insignificant : bool
         Refit without optional table bands whose area is below twice its error.
+    baseline_passes : int
+        Times the baseline is fitted again to the spectrum minus the fitted bands and the bands
+        refitted (:func:`~structkit.raman.baseline.refine_baseline`): a baseline fitted under broad
+        bands takes part of them; 0 keeps the first baseline.
 
     Returns
     -------
@@ -299,7 +303,15 @@ def fit_spectrum(spectrum, *, bands: str | BandTable | None = None, select: Iter
         work = m_clean.replace(y=raw_y - baseline.baseline)
     else:
         kws = dict(baseline) if isinstance(baseline, Mapping) else {"method": baseline}
+        widest = _widest_start(bands, select, peaks, start)
+        if widest and "band_fwhm" not in kws:
+            kws["band_fwhm"] = widest
         base_res = fit_baseline(m_clean, **kws)
+        if kws.get("lam", "auto") == "auto" and "band_fwhm" not in kws and base_res.params.get("lam"):
+            # no width known: measure the bands on this first correction, then stiffen the baseline for them
+            found = detect_peaks(m_clean.x, base_res.corrected.y, min_snr=min_snr)
+            if found:
+                base_res = fit_baseline(m_clean, **kws, band_fwhm=max(p.fwhm for p in found))
         work = base_res.corrected
     x = np.asarray(work.x, dtype=float)
     sel = np.ones(x.size, bool)
@@ -335,6 +347,14 @@ def fit_spectrum(spectrum, *, bands: str | BandTable | None = None, select: Iter
                                                                                    "fixed", "expr")}).best
     else:
         fit = fit_peaks(xs, ys, specs, **fit_kws)
+    if base_res is not None and not isinstance(baseline, BaselineResult) and baseline_passes > 0:
+        bounds = {sp.name: sp for sp in (specs or [])}
+        for _ in range(int(baseline_passes)):
+            base_res = refine_baseline(m_clean, _bands_on(fit, x), base_res,
+                                       band_fwhm=max(b.fwhm for b in fit.bands))
+            ys = np.asarray(base_res.corrected.y, dtype=float)[sel]
+            specs = _carry(fit, bounds)
+            fit = fit_peaks(xs, ys, specs, **fit_kws)
     dropped: list[str] = []
     if table is not None and drop_insignificant and start is None:
         optional = {b.name for b in table.bands if b.optional}
@@ -357,6 +377,39 @@ def fit_spectrum(spectrum, *, bands: str | BandTable | None = None, select: Iter
                 "despike": bool(despike), "table": table.name if table else None, **fit.settings}
     return BandFitResult(fit=fit, spectrum=m, baseline=base_res, spikes=spikes, table=table, ratios=ratios,
                          dropped=tuple(dropped), technique=technique, settings=settings)
+
+
+def _widest_start(bands, select, peaks, start) -> float | None:
+    """FWHM of the broadest band the starting values know of (for the baseline's stiffness)."""
+    widths = []
+    if start is not None:
+        widths = [b.fwhm for b in (start.fit if isinstance(start, BandFitResult) else start).bands]
+    elif bands is not None:
+        table = load_bands(bands)
+        widths = [b.fwhm for b in (table.select(select) if select is not None else table).bands]
+    elif peaks is not None:
+        widths = [p.fwhm for p in peaks if isinstance(p, PeakSpec) and p.fwhm]
+        widths += [p["fwhm"] for p in peaks if isinstance(p, Mapping) and p.get("fwhm")]
+    return max(widths) if widths else None
+
+
+def _bands_on(fit: PeakFitResult, x: np.ndarray) -> np.ndarray:
+    """The fitted bands (no polynomial background) evaluated on the whole axis ``x``."""
+    model = PeakModel(x, [(b.name, get_shape(b.shape)) for b in fit.bands], -1)
+    return model.evaluate(dict(fit.report.values))
+
+
+def _carry(fit: PeakFitResult, bounds: Mapping[str, PeakSpec]) -> list[PeakSpec]:
+    """PeakSpecs starting at a fit's values, with the bounds of the original specs."""
+    out = []
+    for b in fit.bands:
+        old = bounds.get(b.name)
+        out.append(PeakSpec(b.name, b.center, fwhm=b.fwhm, area=b.area, shape=b.shape,
+                            extras={k: b.values[k] for k in get_shape(b.shape).extra_names},
+                            center_range=old.center_range if old else None,
+                            fwhm_range=old.fwhm_range if old else None,
+                            vary=old.vary if old else {}))
+    return out
 
 
 def _without(fit_kws: dict, names: list[str]) -> dict:

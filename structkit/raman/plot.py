@@ -34,7 +34,7 @@ def plot_band_fit(result, ax=None):
         fig, axr = ax.figure, None
     x = fit.x
     ax.plot(x, fit.y, "o", ms=2.0, color="0.3", label="data")
-    ax.plot(x, fit.best_fit, "-", color="C3", lw=1.3, label="fit")
+    ax.plot(x, fit.best_fit, "-", color="k", lw=1.2, label="fit")
     for k, (name, comp) in enumerate(fit.components.items()):
         ax.fill_between(x, fit.background, comp + fit.background, alpha=0.25, color=f"C{k % 10}", lw=0)
         ax.plot(x, comp + fit.background, "-", lw=0.9, color=f"C{k % 10}", label=name)

@@ -19,7 +19,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,7 +165,8 @@ def _condition_of(m: Measurement, condition: str | None):
 
 
 def fit_series(spectra: Iterable, *, condition: str | None = None, carry_over: bool = True,
-               split_windows: Mapping[str, Sequence[float]] | None = None, **fit_kws) -> BandSeries:
+               split_windows: Mapping[str, Sequence[float]] | None = None, fit: Callable | None = None,
+               **fit_kws) -> BandSeries:
     """Fit every spectrum of a series, each starting from the previous fit.
 
     Parameters
@@ -177,6 +178,10 @@ def fit_series(spectra: Iterable, *, condition: str | None = None, carry_over: b
         Start each fit from the previous converged one (bounds still from the table).
     split_windows : mapping name -> (low, high), optional
         Windows to run :func:`splitting_test` on, per spectrum.
+    fit : callable, optional
+        ``fit(measurement, start=previous_or_None) -> BandFitResult``; default
+        :func:`~structkit.raman.peaks.fit_spectrum` with ``fit_kws`` (NMR: a wrapper of
+        :func:`~structkit.raman.nmr.fit_lines`).
     **fit_kws
         For :func:`~structkit.raman.peaks.fit_spectrum` (bands=, baseline=, window=, shape= ...).
 
@@ -185,7 +190,10 @@ def fit_series(spectra: Iterable, *, condition: str | None = None, carry_over: b
     BandSeries
         Failures (StructkitError of one spectrum) are recorded, not raised.
     """
-    items = [as_spectrum(s) for s in spectra]
+    items = [s if isinstance(s, Measurement) else as_spectrum(s) for s in spectra]
+    if fit is None:
+        def fit(m, start=None):
+            return fit_spectrum(m, start=start, **fit_kws)
     if not items:
         raise ConfigError("fit_series: no spectra given")
     if condition is not None:
@@ -204,9 +212,9 @@ def fit_series(spectra: Iterable, *, condition: str | None = None, carry_over: b
     tests: dict[str, list[SplitTest]] = {k: [] for k in (split_windows or {})}
     for m in items:
         try:
-            r = fit_spectrum(m, start=prev if carry_over else None, **fit_kws)
+            r = fit(m, start=prev if carry_over else None)
             if carry_over and prev is not None and not r.converged:
-                r = fit_spectrum(m, **fit_kws)          # a bad start: once more from the table
+                r = fit(m, start=None)          # a bad start: once more from the table
         except StructkitError as exc:
             failures.append((m.source or m.sample, str(exc)))
             prev = None
@@ -214,6 +222,6 @@ def fit_series(spectra: Iterable, *, condition: str | None = None, carry_over: b
         results.append(r)
         prev = r if r.converged else None
         for key, win in (split_windows or {}).items():
-            tests[key].append(splitting_test(m, win, shape=fit_kws.get("shape") or "pvoigt",
-                                             baseline=fit_kws.get("baseline", "arpls")))
+            tests[key].append(splitting_test(m, win, shape=r.fit.settings.get("shape") or "pvoigt",
+                                             baseline=r.baseline if r.baseline is not None else None))
     return BandSeries(tuple(results), condition, tuple(failures), {k: tuple(v) for k, v in tests.items()})
