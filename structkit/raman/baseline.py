@@ -89,7 +89,7 @@ def lam_for_width(fwhm: float, step: float, factor: float = 8.0) -> float:
     Examples
     --------
     >>> f"{lam_for_width(60.0, 1.0):.2g}"
-    '5.9e+06'
+    '3.4e+07'
     """
     w = float(fwhm) / float(step)
     return float((factor * w / (2.0 * np.pi)) ** 4)
