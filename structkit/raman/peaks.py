@@ -307,11 +307,14 @@ def fit_spectrum(spectrum, *, bands: str | BandTable | None = None, select: Iter
         if widest and "band_fwhm" not in kws:
             kws["band_fwhm"] = widest
         base_res = fit_baseline(m_clean, **kws)
+        if widest:
+            base_res = _with_param(base_res, band_fwhm_start=widest)
         if kws.get("lam", "auto") == "auto" and "band_fwhm" not in kws and base_res.params.get("lam"):
             # no width known: measure the bands on this first correction, then stiffen the baseline for them
             found = detect_peaks(m_clean.x, base_res.corrected.y, min_snr=min_snr)
             if found:
-                base_res = fit_baseline(m_clean, **kws, band_fwhm=max(p.fwhm for p in found))
+                widest = max(p.fwhm for p in found)
+                base_res = _with_param(fit_baseline(m_clean, **kws, band_fwhm=widest), band_fwhm_start=widest)
         work = base_res.corrected
     x = np.asarray(work.x, dtype=float)
     sel = np.ones(x.size, bool)
@@ -347,25 +350,34 @@ def fit_spectrum(spectrum, *, bands: str | BandTable | None = None, select: Iter
                                                                                    "fixed", "expr")}).best
     else:
         fit = fit_peaks(xs, ys, specs, **fit_kws)
-    if base_res is not None and not isinstance(baseline, BaselineResult) and baseline_passes > 0:
-        bounds = {sp.name: sp for sp in (specs or [])}
-        for _ in range(int(baseline_passes)):
-            base_res = refine_baseline(m_clean, _bands_on(fit, x), base_res,
-                                       band_fwhm=max(b.fwhm for b in fit.bands))
-            ys = np.asarray(base_res.corrected.y, dtype=float)[sel]
-            specs = _carry(fit, bounds)
-            fit = fit_peaks(xs, ys, specs, **fit_kws)
     dropped: list[str] = []
-    if table is not None and drop_insignificant and start is None:
-        optional = {b.name for b in table.bands if b.optional}
+    optional = ({b.name for b in table.bands if b.optional}
+                if table is not None and drop_insignificant and start is None else set())
+
+    def drop_weak(fit, specs, ys):
         while True:
             weak = [b.name for b in fit.bands if b.name in optional and len(fit.bands) > 1
                     and not (b.area > 2.0 * b.stderr["area"])]
             if not weak:
-                break
-            dropped += weak
+                return fit, specs
+            dropped.extend(weak)
             specs = [sp for sp in specs if sp.name not in weak]
-            fit = fit_peaks(xs, ys, specs, **_without(fit_kws, weak))
+            fit = fit_peaks(xs, ys, specs, **_without(fit_kws, dropped))
+
+    if optional:
+        fit, specs = drop_weak(fit, specs, ys)
+    if base_res is not None and not isinstance(baseline, BaselineResult) and baseline_passes > 0:
+        bounds = {sp.name: sp for sp in (specs or [])}
+        for _ in range(int(baseline_passes)):
+            widest = max(b.fwhm for b in fit.bands)
+            first = base_res.params.get("band_fwhm_start")
+            base_res = refine_baseline(m_clean, _bands_on(fit, x), base_res,
+                                       band_fwhm=min(widest, 2.0 * first) if first else widest)
+            ys = np.asarray(base_res.corrected.y, dtype=float)[sel]
+            specs = _carry(fit, bounds)
+            fit = fit_peaks(xs, ys, specs, **_without(fit_kws, dropped))
+            if optional:
+                fit, specs = drop_weak(fit, specs, ys)
     ratios = {}
     if table is not None:
         present = {b.name for b in fit.bands}
@@ -391,6 +403,11 @@ def _widest_start(bands, select, peaks, start) -> float | None:
         widths = [p.fwhm for p in peaks if isinstance(p, PeakSpec) and p.fwhm]
         widths += [p["fwhm"] for p in peaks if isinstance(p, Mapping) and p.get("fwhm")]
     return max(widths) if widths else None
+
+
+def _with_param(res: BaselineResult, **params) -> BaselineResult:
+    import dataclasses
+    return dataclasses.replace(res, params={**res.params, **params})
 
 
 def _bands_on(fit: PeakFitResult, x: np.ndarray) -> np.ndarray:
