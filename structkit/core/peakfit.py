@@ -356,9 +356,8 @@ def _build_params(specs, shapes, x, y, background_degree, *, same_width, same_et
         spec[k] = {**spec[k], "expr": e}
     for k in fixed or ():
         if k in names:
-            for p in list(spec):
-                if p.startswith(f"{k}_"):
-                    spec[p] = {**spec[p], "vary": False}
+            for q in ("center", "fwhm", "area", *shape_of[k].extra_names):
+                spec[f"{k}_{q}"] = {**spec[f"{k}_{q}"], "vary": False}
             continue
         if k not in spec:
             raise FitError(f"fixed: no parameter or band {k!r}")

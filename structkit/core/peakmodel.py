@@ -16,7 +16,7 @@ shape          shape parameters             profile
 gaussian       --                           :func:`~structkit.core.lineshapes.gaussian`
 lorentzian     --                           :func:`~structkit.core.lineshapes.lorentzian`
 pvoigt         eta (Lorentzian fraction)    :func:`~structkit.core.lineshapes.pseudo_voigt`
-voigt          lorentz_fraction (fL/fV)     :func:`~structkit.core.lineshapes.voigt`
+voigt          lorentz_fraction fL/(fG+fL)  :func:`~structkit.core.lineshapes.voigt`
 pearson7       m (1: Lorentzian, ∞: Gauss)  :func:`~structkit.core.lineshapes.pearson7`
 split_pvoigt   eta, asymmetry               :func:`~structkit.core.lineshapes.split_pseudo_voigt`
 =============  ===========================  ==========================================
@@ -124,7 +124,7 @@ SHAPES: dict[str, Shape] = {s.name: s for s in (
           lambda w, e: _pv_height(np.asarray(w, dtype=float), e["eta"]), lambda w, e: e["eta"],
           "pseudo-Voigt eta*L + (1-eta)*G with one FWHM"),
     Shape("voigt", (("lorentz_fraction", 0.5, 0.0, 1.0),), _voigt_profile, _voigt_height, _voigt_eta,
-          "Voigt (Gaussian * Lorentzian); lorentz_fraction = FWHM_L / FWHM"),
+          "Voigt (Gaussian * Lorentzian); lorentz_fraction = FWHM_L / (FWHM_G + FWHM_L)"),
     Shape("pearson7", (("m", 2.0, 0.6, 100.0),),
           lambda x, c, w, e: pearson7(x, c, w, e["m"]), lambda w, e: pearson7_height(w, e["m"]),
           lambda w, e: np.nan, "Pearson VII; m = 1 Lorentzian, m -> inf Gaussian"),
