@@ -30,6 +30,7 @@ bench: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_xrd.py
 	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_xas.py
 	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_pdf.py
+	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_raman.py
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache build *.egg-info
