@@ -26,6 +26,18 @@ def _floats(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
 
 
+def _lam(text: str):
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--lam takes a positive number or auto, not {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"--lam must be positive, got {text!r}")
+    return v
+
+
 def _names(text: str) -> list[str]:
     return [v.strip() for v in text.split(",") if v.strip()]
 
@@ -36,6 +48,12 @@ def _named_window(text: str) -> tuple[str, tuple[float, float]]:
         return name.strip(), pair_arg(rng)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected NAME=LO,HI (e.g. A1g=340,440), got {text!r}") from None
+
+
+def _stem(m) -> str:
+    """Figure name of a spectrum: its file stem (samples repeat along a series), else its sample."""
+    from ..pipeline.adapters import slug
+    return slug(Path(m.source).stem) if m.source else tag(m)
 
 
 def _common_fit_args(p, *, table_flag: str, default_baseline: str, default_shape: str) -> None:
@@ -61,7 +79,7 @@ def _common_fit_args(p, *, table_flag: str, default_baseline: str, default_shape
     g.add_argument("--baseline", default=default_baseline,
                    help=f"poly, modpoly, imodpoly, asls, arpls, airpls, rubberband, snip or none "
                         f"(default {default_baseline})")
-    g.add_argument("--lam", default="auto", help="smoothness of asls/arpls/airpls, or auto (default)")
+    g.add_argument("--lam", type=_lam, default="auto", help="smoothness of asls/arpls/airpls, or auto (default)")
     g.add_argument("--anchors", type=pair_arg, action="append", default=None, metavar="LO,HI",
                    help="band-free window for --baseline poly (repeatable)")
     g.add_argument("--poly-order", type=int, default=2, help="degree of poly/modpoly/imodpoly (default 2)")
@@ -117,7 +135,7 @@ def _baseline_arg(args):
     elif name in ("modpoly", "imodpoly"):
         kws["poly_order"] = args.poly_order
     elif name in ("asls", "arpls", "airpls"):
-        kws["lam"] = args.lam if args.lam == "auto" else float(args.lam)
+        kws["lam"] = args.lam
     return kws
 
 
@@ -143,7 +161,10 @@ def _run(args, ms, failures, fit_one, *, technique: str, extra_rows=None) -> int
         series = fit_series(ms, condition=args.condition, split_windows=dict(args.split or []), fit=fit_one)
         results = list(series.results)
         for src, msg in series.failures:
-            failures.append({"file": src, "error": "StructkitError", "message": msg})
+            kind, _, text = msg.partition(": ")
+            if not kind.isidentifier():
+                kind, text = "StructkitError", msg
+            failures.append({"file": src, "error": kind, "message": text})
         descs += series.descriptors()
         for key, tests in series.splits.items():
             for r, t in zip(results, tests):
@@ -166,7 +187,7 @@ def _run(args, ms, failures, fit_one, *, technique: str, extra_rows=None) -> int
             descs += extra_desc
         rows += new
         if not args.no_figures:
-            save_figure_to(r.plot(), fig_dir / f"{tag(r.spectrum)}_fit.png", figs)
+            save_figure_to(r.plot(), fig_dir / f"{_stem(r.spectrum)}_fit.png", figs)
     if results and not args.no_figures and len(results) > 1:
         from ..raman.plot import plot_series, plot_stack
         import pandas as pd

@@ -117,13 +117,14 @@ class BandTable:
             c = b.center * scale
             if x_range is not None:
                 xlo, xhi = min(x_range), max(x_range)
-                if hi < xlo or lo > xhi or not (xlo <= c <= xhi):
+                if hi <= xlo or lo >= xhi:
                     if b.optional:
                         continue
                     raise FitError(f"band {b.name!r} of table {self.name!r} ({lo:g} to {hi:g} {self.x_unit}) is "
                                    f"outside the data ({xlo:g} to {xhi:g}); crop less, or select the bands "
-                                   "the spectrum covers")
+                                   "the spectrum covers", path=self.path or None)
                 lo, hi = max(lo, xlo), min(hi, xhi)
+                c = min(max(c, lo), hi)              # the centre into the part of its range the data cover
             w_lo, w_hi = sorted(abs(v * scale) for v in b.fwhm_range)
             out.append(PeakSpec(b.name, c, fwhm=abs(b.fwhm * scale), shape=b.shape or shape or self.shape,
                                 center_range=(lo, hi), fwhm_range=(w_lo, w_hi)))
@@ -145,6 +146,20 @@ def band_table_dirs() -> list[Path]:
     dirs = [Path(p) for p in os.environ.get("STRUCTKIT_BANDS_PATH", "").split(os.pathsep) if p]
     dirs.append(Path(__file__).resolve().parents[2] / "reference_spectra" / "bands")
     return dirs
+
+
+def _table_files() -> dict[str, Path]:
+    """Table name -> file, first found over :func:`band_table_dirs`."""
+    out: dict[str, Path] = {}
+    for d in band_table_dirs():
+        for f in sorted(d.glob("*.toml")) if d.is_dir() else ():
+            try:
+                with open(f, "rb") as fh:
+                    doc = tomllib.load(fh)
+            except (OSError, tomllib.TOMLDecodeError):
+                continue
+            out.setdefault(str(doc.get("name", f.stem)), f)
+    return out
 
 
 def available_band_tables() -> dict[str, str]:
@@ -249,10 +264,13 @@ def load_bands(table: str | os.PathLike | BandTable) -> BandTable:
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"not valid TOML: {exc}", path=c) from None
             return _parse(doc, str(c))
-    # a name that differs only in case
-    known = available_band_tables()
-    match = [k for k in known if k.lower() == str(table).lower()]
+    # a table's own name (its file may be called otherwise), also in another case
+    files = _table_files()
+    match = [k for k in files if k == str(table)] or [k for k in files if k.lower() == str(table).lower()]
     if match:
-        return load_bands(match[0])
+        f = files[match[0]]
+        with open(f, "rb") as fh:
+            return _parse(tomllib.load(fh), str(f))
+    known = available_band_tables()
     raise ConfigError(f"no band table {str(table)!r}; shipped tables: {', '.join(sorted(known)) or 'none'} "
                       "(or give a path to a TOML file)")

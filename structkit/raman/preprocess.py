@@ -111,7 +111,8 @@ def _spike_mask(y, *, threshold: float, width_pts: float, max_width: int, window
     from scipy.ndimage import maximum_filter1d, median_filter, minimum_filter1d
     n = y.size
     k = int(max(3 * width_pts, 5))
-    height = np.maximum(y - minimum_filter1d(y, 2 * k + 1, mode="nearest"), 0.0)
+    base = minimum_filter1d(y, 2 * k + 1, mode="nearest")
+    height = np.maximum(y - base, 0.0)
     # the tallest band that could be under a point: the highest point within one width
     hmax = maximum_filter1d(height, 2 * int(np.ceil(width_pts)) + 1, mode="nearest")
     e = np.zeros(n)
@@ -136,12 +137,26 @@ def _spike_mask(y, *, threshold: float, width_pts: float, max_width: int, window
                 continue
             # a neighbour joins the run when it stands above the median of the three points beyond it
             # and the three points on the far side of the run (spike tails cannot outvote them)
-            for j, beyond in ((a - 1, y[max(a - 4, 0):max(a - 1, 0)]), (b, y[b + 1:b + 4])):
+            for j in (a - 1, b):
                 if j < 1 or j >= n - 1 or mask[j]:
                     continue
-                other = y[b:b + 3] if j == a - 1 else y[max(a - 3, 0):a]
-                ref = float(np.median(np.concatenate((beyond, other))))
-                if y[j] - ref > min(threshold, 3.0) * sigma_y[j]:   # spike tails: a lower bar
+                # the three points beyond j and the three beyond the run on its far side: a parabola
+                # through them follows a band's slope and curvature; a spike tail among them only
+                # lifts it (less growth, never more)
+                if j == a - 1:
+                    left, right = np.arange(max(j - 3, 0), j), np.arange(b, min(b + 3, n))
+                else:
+                    left, right = np.arange(max(a - 3, 0), a), np.arange(j + 1, min(j + 4, n))
+                if left.size == 0 or right.size == 0:
+                    continue
+                pts = np.concatenate((left, right))
+                deg = 2 if pts.size >= 5 else 1
+                design = np.vander((pts - j).astype(float), deg + 1)
+                coef = np.linalg.lstsq(design, y[pts], rcond=None)[0]
+                ref = float(coef[-1])
+                # noise of the prediction itself: extrapolating across the gap amplifies it
+                inflate = float(np.linalg.inv(design.T @ design)[-1, -1])
+                if y[j] - ref > min(threshold, 3.0) * sigma_y[j] * np.sqrt(1.0 + inflate):   # tails: a lower bar
                     mask[j] = True
                     grown = True
         if not grown:
@@ -222,7 +237,7 @@ def smooth(spectrum, *, method: str = "savgol", window: int = 7, order: int = 2)
     m = as_spectrum(spectrum)
     y = np.asarray(m.y, dtype=float)
     window = int(window)
-    if window < 2 or window > y.size:
+    if window < 2 or window + (1 - window % 2 if method == "savgol" else 0) > y.size:
         raise ConfigError(f"smooth: window of {window} points; use 3 to {y.size}", path=m.source or None)
     if method == "savgol":
         w = window + 1 - window % 2
@@ -299,7 +314,7 @@ def calibrate_shift(reference, line: str | float = "silicon", *, window: float =
     """The x-axis shift that puts a reference line where it belongs.
 
     Fits one band on a linear background within ``± window`` of the nominal
-    position in a reference spectrum (a Si wafer, a neon line list converted to
+    position (weighted by the spectrum's sigma, else by √counts) in a reference spectrum (a Si wafer, a neon line list converted to
     Raman shift, ...). ``line`` is a name in :data:`REFERENCE_LINES` or a position.
     Apply the result with :func:`apply_shift`.
     """
@@ -318,7 +333,13 @@ def calibrate_shift(reference, line: str | float = "silicon", *, window: float =
                         path=m.source or None)
     x, y = m.x[sel], m.y[sel]
     top = float(x[int(np.argmax(y))])
-    fit = fit_peaks(x, y, [PeakSpec("ref", top, center_range=(x[0], x[-1]))], shape=shape,
+    if m.sigma is not None:
+        sig = np.asarray(m.sigma, dtype=float)[sel]
+    elif np.all(y >= 0):
+        sig = np.sqrt(np.maximum(y, 1.0))        # counts
+    else:
+        sig = None
+    fit = fit_peaks(x, y, [PeakSpec("ref", top, center_range=(x[0], x[-1]))], shape=shape, sigma=sig,
                     background="linear", context=m.source or "reference")
     if not fit.converged:
         raise FitError(f"calibrate_shift: the fit of the {name} line did not converge ({fit.report.message})",

@@ -27,7 +27,7 @@ import numpy as np
 from ..core.descriptors import DescriptorRow
 from ..core.errors import ConfigError, StructkitError
 from ..core.measurement import Measurement
-from ..core.peakfit import PeakSpec, fit_peaks
+from ..core.peakfit import PeakSpec, detect_peaks, fit_peaks
 from ..core.summary import SummaryRepr
 from ._common import as_spectrum
 from .peaks import BandFitResult, fit_spectrum
@@ -58,11 +58,13 @@ def splitting_test(spectrum, window: Sequence[float], *, shape: str = "pvoigt", 
                    background: str = "linear", min_delta_bic: float = 10.0, sigma="auto") -> SplitTest:
     """Is the band in ``window`` one band or two?
 
-    Fits one and two bands (on a ``background`` polynomial, after the baseline)
-    and calls it split when the two-band fit lowers the BIC by more than
-    ``min_delta_bic`` (10: "very strong" evidence, Kass & Raftery 1995) and the
-    two centres are more than half the single band's FWHM and three standard
-    errors apart (two half-overlapping bands of one broad shoulder do not count).
+    Fits one and two bands (on a ``background`` polynomial, after the baseline) and
+    calls it split when the two-band fit lowers the BIC by more than ``min_delta_bic``
+    (10: "very strong" evidence, Kass & Raftery 1995), both bands carry an area above
+    twice its error, and the two centres are more than half the mean two-band FWHM and
+    three standard errors apart (two half-overlapping bands of one broad shoulder do not
+    count). The two-band fit starts from the two most prominent maxima in the window when
+    there are two, else from either side of the one-band centre, and keeps the better.
     """
     m = as_spectrum(spectrum)
     lo, hi = sorted(float(v) for v in window)
@@ -70,14 +72,37 @@ def splitting_test(spectrum, window: Sequence[float], *, shape: str = "pvoigt", 
                           baseline=baseline, shape=shape, background=background, sigma=sigma)
     f1 = single.fit
     c, w = f1["one"].center, f1["one"].fwhm
-    x, y, s = f1.x, f1.y + f1.background * 0, f1.sigma
-    sep0 = max(0.5 * w, 2.0 * float(np.median(np.diff(x))))
-    starts = [PeakSpec("low", max(lo, c - sep0 / 2), fwhm=w / 2, center_range=(lo, c)),
-              PeakSpec("high", min(hi, c + sep0 / 2), fwhm=w / 2, center_range=(c, hi))]
-    f2 = fit_peaks(x, y, starts, sigma=s, shape=shape, background=background, context=single.source or "split test")
+    x, y, s = f1.x, f1.y, f1.sigma
+    dx = float(np.median(np.diff(x)))
+    mid = 0.5 * (lo + hi)
+    starts = []
+    found = sorted(p.center for p in detect_peaks(x, y, min_snr=3.0, max_peaks=2))
+    if len(found) == 2:
+        starts.append((found[0], found[1], max(found[1] - found[0], 2 * dx)))
+    sep0 = max(0.5 * min(w, hi - lo), 2.0 * dx)
+    starts.append((max(lo + dx, c - sep0 / 2), min(hi - dx, c + sep0 / 2), sep0))
+    best = None
+    for a, b, sep in starts:
+        split_at = 0.5 * (a + b) if lo < 0.5 * (a + b) < hi else mid
+        pair = [PeakSpec("low", float(np.clip(a, lo, split_at)), fwhm=max(min(w / 2, sep), 2 * dx),
+                         center_range=(lo, split_at)),
+                PeakSpec("high", float(np.clip(b, split_at, hi)), fwhm=max(min(w / 2, sep), 2 * dx),
+                         center_range=(split_at, hi))]
+        try:
+            f2 = fit_peaks(x, y, pair, sigma=s, shape=shape, background=background,
+                           context=single.source or "split test")
+        except StructkitError:
+            continue
+        if best is None or f2.report.bic < best.report.bic:
+            best = f2
+    if best is None:
+        return SplitTest((lo, hi), False, float("nan"), float("nan"), float("nan"), (), float(w),
+                         bool(f1.converged), "the two-band fit could not be set up")
+    f2 = best
     d_bic = f1.report.bic - f2.report.bic
     sep, sep_err = f2.report.propagate(lambda v: v["high_center"] - v["low_center"])
-    resolved = sep > 0.5 * w and (not np.isfinite(sep_err) or sep > 3.0 * sep_err)
+    mean_w = 0.5 * (f2["low"].fwhm + f2["high"].fwhm)
+    resolved = sep > 0.5 * mean_w and (not np.isfinite(sep_err) or sep > 3.0 * sep_err)
     both = f2["low"].area > 2 * f2["low"].stderr["area"] and f2["high"].area > 2 * f2["high"].stderr["area"]
     split = bool(f2.converged and d_bic > min_delta_bic and resolved and both)
     msg = "" if (f1.converged and f2.converged) else f"{f1.report.message}; {f2.report.message}"
@@ -203,7 +228,7 @@ def fit_series(spectra: Iterable, *, condition: str | None = None, carry_over: b
             try:
                 keyed.append((float(_condition_of(m, condition)), m))
             except (StructkitError, TypeError, ValueError) as exc:
-                failures_cond.append((m.source or m.sample, str(exc)))
+                failures_cond.append((m.source or m.sample, f"{type(exc).__name__}: {exc}"))
         items = [m for _, m in sorted(keyed, key=lambda t: t[0])]
     else:
         failures_cond = []
@@ -216,12 +241,19 @@ def fit_series(spectra: Iterable, *, condition: str | None = None, carry_over: b
             if carry_over and prev is not None and not r.converged:
                 r = fit(m, start=None)          # a bad start: once more from the table
         except StructkitError as exc:
-            failures.append((m.source or m.sample, str(exc)))
+            failures.append((m.source or m.sample, f"{type(exc).__name__}: {exc}"))
             prev = None
             continue
         results.append(r)
         prev = r if r.converged else None
         for key, win in (split_windows or {}).items():
-            tests[key].append(splitting_test(m, win, shape=r.fit.settings.get("shape") or "pvoigt",
-                                             baseline=r.baseline if r.baseline is not None else None))
+            try:
+                t = splitting_test(m, win, shape=r.fit.settings.get("shape") or "pvoigt",
+                                   baseline=r.baseline if r.baseline is not None else None)
+            except StructkitError as exc:
+                lo, hi = sorted(float(v) for v in win)
+                t = SplitTest((lo, hi), False, float("nan"), float("nan"), float("nan"), (), float("nan"), False,
+                              f"splitting test failed: {exc}")
+                failures.append((m.source or m.sample, f"{type(exc).__name__}: splitting test {key}: {exc}"))
+            tests[key].append(t)
     return BandSeries(tuple(results), condition, tuple(failures), {k: tuple(v) for k, v in tests.items()})
