@@ -13,7 +13,7 @@ Examples
 >>> t = load_bands("NaTaCl6")
 >>> t.technique, t.x_unit, [b.name for b in t.bands][:2]
 ('raman', 'cm-1', ['T2g_oop_bend', 'T2g_ip_bend'])
->>> [s.name for s in t.peak_specs(x_range=(140, 600))]
+>>> [s.name for s in t.peak_specs(x_range=(160, 600))]   # the optional band below 150 is dropped
 ['T2g_ip_bend', 'TaCl_eq_stretch', 'A1g_axial_stretch']
 """
 
