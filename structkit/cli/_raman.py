@@ -194,7 +194,7 @@ def _run(args, ms, failures, fit_one, *, technique: str, extra_rows=None) -> int
         save_figure_to(plot_stack(results), fig_dir / "stack.png", figs)
         if args.condition:
             from ..raman.peaks import _suffix
-            frame = pd.DataFrame([row for r in results for row in r._rows()])
+            frame = pd.DataFrame(rows)          # the rows of the table, already computed
             save_figure_to(plot_series(frame, condition=args.condition, unit=_suffix(results[0].x_unit)),
                            fig_dir / "bands_vs_condition.png", figs)
     settings = {**_settings(args), "technique": technique}

@@ -102,6 +102,15 @@ class BandFit:
         object.__setattr__(self, "values", FrozenMap(dict(self.values)))
         object.__setattr__(self, "stderr", FrozenMap(dict(self.stderr)))
 
+    def as_start(self, bounds: PeakSpec | None = None) -> PeakSpec:
+        """A :class:`PeakSpec` starting at this band's values (carry-over), with the bounds and
+        held parameters of ``bounds`` (the spec it was first fitted from) when given."""
+        return PeakSpec(self.name, self.center, fwhm=self.fwhm, area=self.area, shape=self.shape,
+                        extras={k: self.values[k] for k in get_shape(self.shape).extra_names},
+                        center_range=bounds.center_range if bounds else None,
+                        fwhm_range=bounds.fwhm_range if bounds else None,
+                        vary=bounds.vary if bounds else {})
+
     center = property(lambda self: self.values["center"])
     fwhm = property(lambda self: self.values["fwhm"])
     area = property(lambda self: self.values["area"])
@@ -703,9 +712,7 @@ def select_peak_count(x, y, *, candidates: Sequence[PeakSpec] | None = None, max
         nxt = PeakSpec(f"p{n}", nxt.center, fwhm=nxt.fwhm, shape=nxt.shape, extras=nxt.extras)
         if fits:
             prev = fits[-1]
-            current = [PeakSpec(b.name, b.center, fwhm=b.fwhm, area=b.area, shape=b.shape,
-                                extras={k: b.values[k] for k in get_shape(b.shape).extra_names})
-                       for b in prev.bands]
+            current = [b.as_start() for b in prev.bands]
         current = current + [nxt]
         if n < min_peaks and pool:
             continue

@@ -224,14 +224,9 @@ def detect_format(path, head: bytes) -> Format:
             reason = None
         if reason:
             raise ReadError(reason, path=path)
-    for fmt in _ordered():
-        if fmt.sniff is None:
-            continue
-        try:
-            if fmt.sniff(head):
-                return fmt
-        except Exception:  # noqa: BLE001 - a sniffer that fails just does not recognise the file
-            continue
+    fmt = _first_recognising("sniff", head)
+    if fmt is not None:
+        return fmt
     suffix = Path(path).suffix.lower()
     for fmt in _ordered():
         if suffix and suffix in fmt.extensions:
@@ -241,17 +236,23 @@ def detect_format(path, head: bytes) -> Format:
                     f"{', '.join(available_formats())}", path=path)
 
 
-def _detect_by_path(path: Path) -> Format | None:
-    """The first format (by priority) whose ``sniff_path`` recognises ``path``, or None."""
+def _first_recognising(sniffer: str, what) -> Format | None:
+    """The first format (by priority) whose ``sniff`` (file head) or ``sniff_path`` (path) recognises ``what``."""
     for fmt in _ordered():
-        if fmt.sniff_path is None:
+        check = getattr(fmt, sniffer)
+        if check is None:
             continue
         try:
-            if fmt.sniff_path(path):
+            if check(what):
                 return fmt
-        except Exception:  # noqa: BLE001 - a sniffer that fails just does not recognise the path
+        except Exception:  # noqa: BLE001 - a sniffer that fails just does not recognise the file
             continue
     return None
+
+
+def _detect_by_path(path: Path) -> Format | None:
+    """The first format (by priority) whose ``sniff_path`` recognises ``path``, or None."""
+    return _first_recognising("sniff_path", path)
 
 
 def _read_head(path: Path) -> bytes:

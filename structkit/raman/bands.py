@@ -148,9 +148,9 @@ def band_table_dirs() -> list[Path]:
     return dirs
 
 
-def _table_files() -> dict[str, Path]:
-    """Table name -> file, first found over :func:`band_table_dirs`."""
-    out: dict[str, Path] = {}
+def _table_files() -> dict[str, tuple[Path, str]]:
+    """Table name -> (file, title), first found over :func:`band_table_dirs`."""
+    out: dict[str, tuple[Path, str]] = {}
     for d in band_table_dirs():
         for f in sorted(d.glob("*.toml")) if d.is_dir() else ():
             try:
@@ -158,7 +158,7 @@ def _table_files() -> dict[str, Path]:
                     doc = tomllib.load(fh)
             except (OSError, tomllib.TOMLDecodeError):
                 continue
-            out.setdefault(str(doc.get("name", f.stem)), f)
+            out.setdefault(str(doc.get("name", f.stem)), (f, str(doc.get("title", ""))))
     return out
 
 
@@ -170,16 +170,7 @@ def available_band_tables() -> dict[str, str]:
     >>> "Na23_NTOC" in available_band_tables()
     True
     """
-    out: dict[str, str] = {}
-    for d in band_table_dirs():
-        for f in sorted(d.glob("*.toml")) if d.is_dir() else ():
-            try:
-                with open(f, "rb") as fh:
-                    doc = tomllib.load(fh)
-                out.setdefault(str(doc.get("name", f.stem)), str(doc.get("title", "")))
-            except (OSError, tomllib.TOMLDecodeError):
-                continue
-    return out
+    return {name: title for name, (_, title) in _table_files().items()}
 
 
 def _pair(v, key, where) -> tuple[float, float]:
@@ -268,9 +259,8 @@ def load_bands(table: str | os.PathLike | BandTable) -> BandTable:
     files = _table_files()
     match = [k for k in files if k == str(table)] or [k for k in files if k.lower() == str(table).lower()]
     if match:
-        f = files[match[0]]
+        f = files[match[0]][0]
         with open(f, "rb") as fh:
             return _parse(tomllib.load(fh), str(f))
-    known = available_band_tables()
-    raise ConfigError(f"no band table {str(table)!r}; shipped tables: {', '.join(sorted(known)) or 'none'} "
+    raise ConfigError(f"no band table {str(table)!r}; shipped tables: {', '.join(sorted(files)) or 'none'} "
                       "(or give a path to a TOML file)")

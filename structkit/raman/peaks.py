@@ -207,15 +207,8 @@ def _starts(table, peaks, start, x, y, *, shape, max_bands, min_snr):
     """PeakSpecs from carry-over, a table, given peaks, or detection (None: select by BIC)."""
     if start is not None:
         prev = start.fit if isinstance(start, BandFitResult) else start
-        specs = []
         lookup = {s.name: s for s in (table.peak_specs(x_range=(x[0], x[-1]), shape=shape) if table else [])}
-        for b in prev.bands:
-            old = lookup.get(b.name)
-            extras = {k: b.values[k] for k in get_shape(b.shape).extra_names}
-            specs.append(PeakSpec(b.name, b.center, fwhm=b.fwhm, area=b.area, shape=b.shape, extras=extras,
-                                  center_range=old.center_range if old else None,
-                                  fwhm_range=old.fwhm_range if old else None))
-        return specs
+        return _carry(prev, lookup)
     if table is not None:
         return table.peak_specs(x_range=(x[0], x[-1]), shape=shape)
     if peaks is not None:
@@ -293,6 +286,13 @@ def fit_spectrum(spectrum, *, bands: str | BandTable | None = None, select: Iter
     else:
         m_clean = m
     raw_y = np.asarray(m_clean.y, dtype=float)
+    table = None
+    if bands is not None:
+        table = load_bands(bands)
+        if select is not None:
+            table = table.select(select)
+        if table.technique != technique:
+            raise ConfigError(f"band table {table.name!r} is for {table.technique}, not {technique}")
     base_res = None
     if baseline is None:
         work = m_clean
@@ -303,7 +303,7 @@ def fit_spectrum(spectrum, *, bands: str | BandTable | None = None, select: Iter
         work = m_clean.replace(y=raw_y - baseline.baseline)
     else:
         kws = dict(baseline) if isinstance(baseline, Mapping) else {"method": baseline}
-        widest = _widest_start(bands, select, peaks, start)
+        widest = _widest_start(table, peaks, start)
         if widest and "band_fwhm" not in kws:
             kws["band_fwhm"] = widest
         base_res = fit_baseline(m_clean, **kws)
@@ -326,13 +326,6 @@ def fit_spectrum(spectrum, *, bands: str | BandTable | None = None, select: Iter
                             path=m.source or None)
     xs, ys = x[sel], np.asarray(work.y, dtype=float)[sel]
     s = _sigma(sigma, m_clean, raw_y, sel)
-    table = None
-    if bands is not None:
-        table = load_bands(bands)
-        if select is not None:
-            table = table.select(select)
-        if table.technique != technique:
-            raise ConfigError(f"band table {table.name!r} is for {table.technique}, not {technique}")
     shape_default = shape or (table.shape if table else "pvoigt")
     ctx = m.source or m.sample or "spectrum"
     specs = _starts(table, peaks, start, xs, ys, shape=shape, max_bands=max_bands, min_snr=min_snr)
@@ -391,14 +384,13 @@ def fit_spectrum(spectrum, *, bands: str | BandTable | None = None, select: Iter
                          dropped=tuple(dropped), technique=technique, settings=settings)
 
 
-def _widest_start(bands, select, peaks, start) -> float | None:
+def _widest_start(table: BandTable | None, peaks, start) -> float | None:
     """FWHM of the broadest band the starting values know of (for the baseline's stiffness)."""
     widths = []
     if start is not None:
         widths = [b.fwhm for b in (start.fit if isinstance(start, BandFitResult) else start).bands]
-    elif bands is not None:
-        table = load_bands(bands)
-        widths = [b.fwhm for b in (table.select(select) if select is not None else table).bands]
+    elif table is not None:
+        widths = [b.fwhm for b in table.bands]
     elif peaks is not None:
         widths = [p.fwhm for p in peaks if isinstance(p, PeakSpec) and p.fwhm]
         widths += [p["fwhm"] for p in peaks if isinstance(p, Mapping) and p.get("fwhm")]
@@ -418,15 +410,7 @@ def _bands_on(fit: PeakFitResult, x: np.ndarray) -> np.ndarray:
 
 def _carry(fit: PeakFitResult, bounds: Mapping[str, PeakSpec]) -> list[PeakSpec]:
     """PeakSpecs starting at a fit's values, with the bounds of the original specs."""
-    out = []
-    for b in fit.bands:
-        old = bounds.get(b.name)
-        out.append(PeakSpec(b.name, b.center, fwhm=b.fwhm, area=b.area, shape=b.shape,
-                            extras={k: b.values[k] for k in get_shape(b.shape).extra_names},
-                            center_range=old.center_range if old else None,
-                            fwhm_range=old.fwhm_range if old else None,
-                            vary=old.vary if old else {}))
-    return out
+    return [b.as_start(bounds.get(b.name)) for b in fit.bands]
 
 
 def _without(fit_kws: dict, names: list[str]) -> dict:
