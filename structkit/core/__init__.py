@@ -13,7 +13,7 @@ from .errors import (
     StructkitError,
     WriteError,
 )
-from .fit import FitReport, information_criteria, make_params, minimize
+from .fit import FitReport, information_criteria, make_params, minimize, minimize_separable
 from .measurement import Measurement, monotonic_order
 from .piecewise import PiecewiseFit, fit_piecewise_linear
 from .units import (
@@ -29,7 +29,7 @@ from .units import (
 __all__ = [
     "StructkitError", "ReadError", "DataError", "FitError", "ConfigError", "WriteError", "MissingDependencyError",
     "Measurement", "monotonic_order",
-    "FitReport", "minimize", "make_params", "information_criteria",
+    "FitReport", "minimize", "minimize_separable", "make_params", "information_criteria",
     "PiecewiseFit", "fit_piecewise_linear",
     "DescriptorRow", "DescriptorTable", "join_conductivity",
     "K_B_EV", "HBAR_MEV_PS", "EPSILON_0_F_PER_CM", "celsius_to_kelvin", "kelvin_to_celsius",

@@ -29,7 +29,7 @@ import numpy as np
 
 from .errors import FitError
 
-__all__ = ["FitReport", "minimize", "make_params", "information_criteria"]
+__all__ = ["FitReport", "minimize", "minimize_separable", "make_params", "information_criteria"]
 
 
 def information_criteria(chisqr: float, ndata: int, nvarys: int) -> dict[str, float]:
@@ -282,3 +282,154 @@ def minimize(residual: Callable, params, *, args: tuple = (), method: str = "lea
                      aicc=ic["aicc"], converged=success, errorbars=bool(result.errorbars),
                      message=f"{context}: {msg.strip('; ')}", method=method,
                      at_bounds=tuple(at_bounds), params=result.params)
+
+
+def _solve_block(phi, y, w, lower):
+    """Weighted linear least squares ``phi @ b ~ y`` with optional lower bounds on ``b``."""
+    a = phi * w[:, None]
+    rhs = y * w
+    b = np.linalg.lstsq(a, rhs, rcond=None)[0]
+    if lower is not None and np.any(b < lower):
+        from scipy.optimize import lsq_linear
+
+        b = lsq_linear(a, rhs, bounds=(lower, np.inf), method="bvls").x
+    return b
+
+
+def minimize_separable(blocks: Callable, params, y: Sequence[np.ndarray], sigma: Sequence[np.ndarray],
+                       linear_names: Sequence[Sequence[str]], *, nonneg: Sequence[str] = (),
+                       method: str = "least_squares", max_nfev: int | None = None,
+                       context: str = "fit", **fit_kws) -> FitReport:
+    """Fit ``y_g ~ blocks(values)[g] @ b_g`` where the ``b_g`` enter linearly (variable projection).
+
+    Many spectroscopy models are a few nonlinear parameters (widths, rates, radii)
+    times many linear ones (amplitudes, scales, backgrounds). Only the nonlinear
+    parameters in ``params`` go to :func:`lmfit.minimize`; at every step the linear
+    coefficients of each block are solved by weighted linear least squares
+    (bounded below by 0 for names in ``nonneg``). The report holds **all** parameters:
+    the covariance is that of the full problem (nonlinear and linear together), so the
+    standard errors of the amplitudes and their correlation with the widths are right.
+
+    Parameters
+    ----------
+    blocks : callable
+        ``blocks(values: dict) -> list of (n_g, k_g) arrays``, one design matrix per block.
+    params : lmfit.Parameters
+        The nonlinear parameters (bounds, expressions, fixed ones).
+    y, sigma : sequences of arrays
+        Data and standard uncertainties per block (``sigma > 0``).
+    linear_names : sequence of sequences of str
+        Names of the linear coefficients of each block, in column order.
+    nonneg : names of linear coefficients constrained to be >= 0.
+
+    Returns
+    -------
+    FitReport
+        ``values``/``stderr`` of nonlinear and linear parameters; ``var_names`` lists the
+        varied nonlinear parameters then the linear ones (those held at 0 by ``nonneg``
+        are reported in ``at_bounds`` with standard error 0).
+
+    Examples
+    --------
+    >>> import lmfit
+    >>> x = np.linspace(0, 5, 60)
+    >>> y = 3.0 * np.exp(-x / 1.5) + 0.5
+    >>> p = lmfit.Parameters(); _ = p.add("tau", 1.0, min=0.01)
+    >>> rep = minimize_separable(lambda v: [np.column_stack([np.exp(-x / v["tau"]), np.ones_like(x)])],
+    ...                          p, [y], [np.full(x.size, 0.01)], [["amp", "bg"]])
+    >>> [round(rep.values[k], 6) for k in ("tau", "amp", "bg")]
+    [1.5, 3.0, 0.5]
+    """
+    ys = [np.asarray(v, dtype=float) for v in y]
+    ws = [1.0 / np.asarray(s, dtype=float) for s in sigma]
+    names = [list(n) for n in linear_names]
+    nonneg = set(nonneg)
+    lowers = [None if not any(n in nonneg for n in ns) else
+              np.array([0.0 if n in nonneg else -np.inf for n in ns]) for ns in names]
+    flat_names = [n for ns in names for n in ns]
+    if len(set(flat_names)) != len(flat_names) or set(flat_names) & set(params):
+        raise FitError(f"{context}: linear parameter names must be unique and differ from the nonlinear ones")
+
+    def solve(values):
+        mats = blocks(values)
+        coefs, resid = [], []
+        for g, phi in enumerate(mats):
+            b = _solve_block(phi, ys[g], ws[g], lowers[g])
+            coefs.append(b)
+            resid.append((phi @ b - ys[g]) * ws[g])
+        return mats, coefs, np.concatenate(resid)
+
+    def residual(p):
+        return solve(p.valuesdict())[2]
+
+    rep = minimize(residual, params, method=method, max_nfev=max_nfev, context=context, **fit_kws)
+    values = dict(rep.values)
+    if not np.all(np.isfinite(list(values.values()))):
+        return rep
+    mats, coefs, resid = solve(values)
+    for ns, b in zip(names, coefs):
+        values.update({n: float(v) for n, v in zip(ns, b)})
+    # full Jacobian of the weighted model: nonlinear columns by central differences (through lmfit
+    # expressions), linear columns exactly
+    nl = list(rep.var_names)
+    work = rep.params.copy() if rep.params is not None else params.copy()
+
+    def model_at(name, value):
+        work[name].value = value
+        work.update_constraints()
+        mats_h = blocks(work.valuesdict())
+        return np.concatenate([(m @ b) * w for m, b, w in zip(mats_h, coefs, ws)])
+
+    held = {n for ns, b in zip(names, coefs) for n, v in zip(ns, b) if n in nonneg and v <= 0.0}
+    free_lin = [(g, j, n) for g, ns in enumerate(names) for j, n in enumerate(ns) if n not in held]
+    ntot = sum(len(v) for v in ys)
+    jac = np.zeros((ntot, len(nl) + len(free_lin)))
+    for i, name in enumerate(nl):
+        v0 = values[name]
+        err = rep.stderr.get(name, np.nan)
+        h = 1e-4 * (err if np.isfinite(err) and err > 0 else max(abs(v0), 1e-8))
+        up, dn = model_at(name, v0 + h), model_at(name, v0 - h)
+        work[name].value = v0
+        jac[:, i] = (up - dn) / (2 * h)
+    work.update_constraints()
+    offsets = np.concatenate([[0], np.cumsum([v.size for v in ys])])
+    for k, (g, j, n) in enumerate(free_lin):
+        jac[offsets[g]:offsets[g + 1], len(nl) + k] = mats[g][:, j] * ws[g]
+    var_names = tuple(nl + [n for _, _, n in free_lin])
+    nvarys = len(var_names)
+    chisqr = float(resid @ resid)
+    dof = max(ntot - nvarys, 1)
+    redchi = chisqr / dof
+    covar, errorbars = None, False
+    try:
+        jtj = jac.T @ jac
+        scale = np.sqrt(np.diag(jtj))
+        scale[scale == 0] = 1.0
+        inv = np.linalg.inv(jtj / np.outer(scale, scale)) / np.outer(scale, scale)
+        covar = inv * redchi
+        errorbars = bool(np.all(np.diag(covar) >= 0) and np.all(np.isfinite(covar)))
+    except np.linalg.LinAlgError:
+        pass
+    stderr = dict(rep.stderr)
+    for n in flat_names:
+        stderr[n] = 0.0 if n in held else float("nan")
+    if covar is not None:
+        for i, n in enumerate(var_names):
+            stderr[n] = float(np.sqrt(covar[i, i])) if covar[i, i] >= 0 else float("nan")
+    if not errorbars:
+        covar = None
+    ic = information_criteria(chisqr, ntot, nvarys)
+    msg = rep.message
+    if rep.converged and not errorbars:
+        msg += "; standard errors could not be estimated (singular covariance)"
+    init = dict(rep.init_values)
+    init.update({n: float("nan") for n in flat_names})
+    params_out = rep.params.copy() if rep.params is not None else None
+    if params_out is not None:
+        for n in flat_names:
+            params_out.add(n, value=values[n], vary=False)
+    return FitReport(values=values, stderr=stderr, init_values=init, var_names=var_names, covar=covar,
+                     residual=resid, chisqr=chisqr, redchi=redchi, ndata=ntot, nvarys=nvarys,
+                     nfev=rep.nfev, aic=ic["aic"], bic=ic["bic"], aicc=ic["aicc"],
+                     converged=rep.converged, errorbars=errorbars, message=msg, method=rep.method,
+                     at_bounds=tuple(rep.at_bounds) + tuple(sorted(held)), params=params_out)
