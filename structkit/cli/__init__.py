@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.errors import StructkitError
-from . import _conductivity, _pdf, _raman, _xas, _xrd
+from . import _conductivity, _pdf, _qens, _raman, _xas, _xrd
 from ._common import _regimes
 
 __all__ = ["build_parser", "main"]
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     _pdf.add_parser(sub)
     _raman.add_parser(sub)
     _raman.add_nmr_parser(sub)
+    _qens.add_parser(sub)
 
     join = sub.add_parser("join", help="attach sigma and Ea to a descriptor table")
     join.add_argument("descriptors", type=Path, help="long-form descriptor CSV")

@@ -129,7 +129,7 @@ class QGroupFit:
         return bool(self.report.converged)
 
 
-def _fit_group(conv: Convolver, e, y, sig, n, background, shift, res_hwhm, context, start=None):
+def _fit_group(conv: Convolver, e, y, sig, n, background, shift, res_hwhm, context, start=None, min_hwhm=0.1):
     import lmfit
 
     span = float(e[-1] - e[0])
@@ -155,7 +155,8 @@ def _fit_group(conv: Convolver, e, y, sig, n, background, shift, res_hwhm, conte
     for st in starts:
         p = lmfit.Parameters()
         for k in range(n):
-            p.add(f"hwhm{k + 1}", value=float(st[k]), min=1e-3 * res_hwhm, max=20.0 * span)
+            lo = min_hwhm * res_hwhm
+            p.add(f"hwhm{k + 1}", value=float(max(st[k], 1.5 * lo)), min=lo, max=20.0 * span)
         if shift:
             p.add("shift", value=0.0, min=-res_hwhm, max=res_hwhm)
         if not p:
@@ -184,9 +185,11 @@ def _group_result(q, conv, e, y, sig, n, rep, blocks, names_lin, background, bic
         comps[f"lorentzian{rank + 1}"] = mat[:, 1 + k] * v[f"qe{k + 1}"]
     if background != "none":
         comps["background"] = mat[:, n + 1:] @ coef[n + 1:]
+    dead = {k for k in order if v[f"qe{k + 1}"] <= 0.0}  # a line held at zero amplitude has no width
     return QGroupFit(q=float(q), n_lorentzians=n, eisf=float(eisf[0]), eisf_stderr=float(eisf_err[0]),
-                     hwhm_meV=tuple(float(v[f"hwhm{k + 1}"]) for k in order),
-                     hwhm_stderr_meV=tuple(float(rep.stderr[f"hwhm{k + 1}"]) for k in order),
+                     hwhm_meV=tuple(np.nan if k in dead else float(v[f"hwhm{k + 1}"]) for k in order),
+                     hwhm_stderr_meV=tuple(np.nan if k in dead else float(rep.stderr[f"hwhm{k + 1}"])
+                                           for k in order),
                      amplitudes=tuple(float(v[a]) for a in amp_names),
                      amplitudes_stderr=tuple(float(rep.stderr[a]) for a in amp_names),
                      shift_meV=float(v.get("shift", 0.0)), report=rep, energy=_ro(e), s=_ro(y), ds=_ro(sig),
@@ -278,7 +281,8 @@ class PerQResult(SummaryRepr):
 
 
 def fit_per_q(data, resolution: Resolution, *, n_lorentzians: int | str = 1, max_lorentzians: int = 3,
-              background: str = "flat", energy_range=None, q_range=None, shift: bool = True) -> PerQResult:
+              background: str = "flat", energy_range=None, q_range=None, shift: bool = True,
+              min_hwhm: float = 0.1) -> PerQResult:
     """Model-independent fit of every Q group: δ + N Lorentzians + background, ⊗ resolution.
 
     Parameters
@@ -292,6 +296,9 @@ def fit_per_q(data, resolution: Resolution, *, n_lorentzians: int | str = 1, max
         Fit window in meV, and Q groups to keep (1/Å).
     shift : bool
         Fit an elastic-line offset per group (within ± the resolution HWHM).
+    min_hwhm : float
+        Smallest Lorentzian HWHM, as a fraction of the resolution HWHM (default 0.1): a
+        narrower line cannot be told from the elastic one and would trade places with it.
 
     Returns
     -------
@@ -315,7 +322,8 @@ def fit_per_q(data, resolution: Resolution, *, n_lorentzians: int | str = 1, max
             nfree = 2 * n + (1 if shift else 0) + 1 + len(_bg_names(background))
             if nfree >= e.size:
                 continue
-            rep, blocks, names = _fit_group(conv, e, y, sig, n, background, shift, res_hwhm, gctx)
+            rep, blocks, names = _fit_group(conv, e, y, sig, n, background, shift, res_hwhm, gctx,
+                                            min_hwhm=min_hwhm)
             fits[n] = (rep, blocks, names)
             bics[n] = float(rep.bic)
         if not fits:
@@ -1065,6 +1073,8 @@ def _joint_fit(preps, law, shared, arrhenius, immobile_fraction, libration, u2, 
         spec["ea_eV"] = {"value": ea0, "min": -5.0, "max": 5.0}
         spec["_t_ref"] = {"value": t_ref, "vary": False}
         for t in range(ntemp):
+            spec.pop(names_of(t)("tau_ps"), None)
+        for t in range(ntemp):
             spec[names_of(t)("tau_ps")] = {"expr": f"tau_ref_ps * exp(ea_eV / {K_B_EV!r} * "
                                                    f"(1.0 / {preps[t].data.temperature_K!r} - 1.0 / _t_ref))"}
     params = make_params(spec)
@@ -1075,6 +1085,22 @@ def _joint_fit(preps, law, shared, arrhenius, immobile_fraction, libration, u2, 
     if npts <= nfree:
         raise FitError(f"{ctx}: {npts} points for {nfree} parameters")
     rep = minimize_separable(blocks, params, ys, sigs, lin_names, nonneg=nonneg, context=ctx)
+    # a size started from the per-Q EISF can sit in a secondary minimum (narrow lines counted as
+    # elastic); a second start from the law's default keeps the better of the two
+    size = next((k for k in ("radius_angstrom", "distance_angstrom") if k in law.param_names), None)
+    if size is not None and size not in start and size not in fixed:
+        default = law.defaults()[size][0]
+        alt = params.copy()
+        moved = False
+        for t in range(ntemp):
+            nk = names_of(t)(size)
+            if alt[nk].vary and abs(alt[nk].value - default) > 0.2 * default:
+                alt[nk].value = default
+                moved = True
+        if moved:
+            rep2 = minimize_separable(blocks, alt, ys, sigs, lin_names, nonneg=nonneg, context=ctx)
+            if np.isfinite(rep2.chisqr) and rep2.chisqr < rep.chisqr:
+                rep = rep2
     if not rep.converged and not np.isfinite(rep.chisqr):
         raise FitError(f"{ctx}: the fit diverged ({rep.message})")
     if check:
