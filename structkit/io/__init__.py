@@ -46,6 +46,14 @@ columns are labelled ``Raman Shift (cm-1)``, ``ppm`` ...) get ``x_name``
 Bruker's binary ``.raw`` (``RAW1.01``, ``RAW4.00`` ...) is recognised and refused
 with a ReadError that says to export ``.xy`` or read the ``.brml`` instead.
 
+QENS files hold one spectrum per Q group, so they have their own reader:
+:func:`read_qens` returns a tuple of Measurements (energy transfer in meV, E > 0
+for neutron energy loss, ``meta["q_inv_angstrom"]``), one per Q group, from INX
+(ILL/TOFTOF), grouped or long-table text, single spectra, 2-D NXdata (ILL LAMP),
+Mantid processed NeXus and NXSPE files (see :data:`QENS_FORMATS` and
+:mod:`structkit.io._qens`). :func:`read` refuses an INX file with a ReadError
+that points to :func:`read_qens`.
+
 Examples
 --------
 >>> import tempfile, pathlib, shutil
@@ -75,6 +83,7 @@ from ._impedance import (
     sniff_zplot,
 )
 from ._pdf import read_pdf, sniff_pdf, write_pdf
+from ._qens import QENS_FORMATS, inx_refusal, read_qens
 from ._registry import (
     available_formats,
     read,
@@ -127,6 +136,8 @@ __all__ = [
     "read_topspin",
     "read_spc",
     "read_wdf",
+    "read_qens",
+    "QENS_FORMATS",
     "write_table",
     "write_pdf",
     "save_figure",
@@ -184,3 +195,4 @@ register_reader("text", read_text, extensions=(".xy", ".xye", ".dat", ".txt", ".
                 sniff=sniff_text, priority=10,
                 description="delimited text: x, y (and sigma) with comment/key=value header")
 refuse_format("bruker-raw", bruker_raw_refusal)
+refuse_format("qens-inx", inx_refusal)

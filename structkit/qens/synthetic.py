@@ -44,7 +44,7 @@ def synthetic_sqe(q, energy, law, values: Mapping[str, float], *, fwhm_meV: floa
         a0, ladder = M.apply_libration(q, a0, ladder, u2_A2, libration_hwhm_meV)
     conv = Resolution.gaussian(fwhm_meV).convolver(0, e)
     s, ds = [], []
-    peak = conv.delta().max()
+    peak = float(conv.group.evaluate(np.array([conv.group.center_meV]))[0])  # height of the elastic line
     for i in range(q.size):
         m = a0[i] * conv.delta()
         for a, g in ladder:
