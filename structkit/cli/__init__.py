@@ -6,7 +6,8 @@ Sub-commands::
     structkit conductivity arrhenius sigma.csv [--regimes auto|N] [--form sigmaT|sigma] -o arrhenius.csv
     structkit xrd ... | xas ... | pdf reduce|peaks|fit|series ...
     structkit join DESCRIPTORS.csv sigma.csv -o joined.csv
-    structkit run campaign.toml [--workers N]
+    structkit run campaign.toml [--workers N | --scheduler tcp://HOST:PORT | dask-local:N] [--quiet]
+    structkit status campaign.toml
     structkit demo [--output demo_out]
     structkit formats
 
@@ -21,7 +22,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from ..core.errors import StructkitError
+from ..core.errors import ConfigError, StructkitError
 from . import _conductivity, _pdf, _qens, _raman, _xas, _xrd
 from ._common import _regimes
 
@@ -52,9 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a campaign described in a TOML file")
     run.add_argument("campaign", type=Path)
-    run.add_argument("--workers", type=int, default=None)
+    run.add_argument("--workers", type=int, default=None, help="local worker processes (default [campaign] workers)")
     run.add_argument("--serial", action="store_true", help="no worker processes")
-    run.add_argument("--no-progress", action="store_true")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run on Dask: tcp://HOST:PORT (a running scheduler) or dask-local:N (pip install "
+                          "'structkit[dask]')")
+    run.add_argument("--retry-failed", action="store_true",
+                     help="recompute files whose failure is cached (they fail the same way unless changed)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary on success")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    status = sub.add_parser("status", help="what a campaign has done, failed and still has to do")
+    status.add_argument("campaign", type=Path)
 
     demo = sub.add_parser("demo", help="generate a synthetic campaign and run it")
     demo.add_argument("--output", type=Path, default=Path("demo_out"))
@@ -82,10 +92,22 @@ def _join(args) -> int:
 def _run(args) -> int:
     from ..pipeline import run_campaign
 
-    report = run_campaign(args.campaign, workers=args.workers,
-                          executor="serial" if args.serial else None, progress=not args.no_progress)
-    print(report.summary())
+    if args.serial and args.scheduler:
+        raise ConfigError("--serial and --scheduler exclude each other")
+    report = run_campaign(args.campaign, workers=args.workers, scheduler=args.scheduler,
+                          executor="serial" if args.serial else None,
+                          progress=not (args.no_progress or args.quiet), retry_failed=args.retry_failed)
+    if not args.quiet or report.failed:
+        print(report.summary())
     return 0 if report.failed == 0 else 1
+
+
+def _status(args) -> int:
+    from ..pipeline import campaign_status
+
+    st = campaign_status(args.campaign)
+    print(st.summary())
+    return 0
 
 
 def _demo(args) -> int:
@@ -107,7 +129,7 @@ def _formats(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``structkit`` command."""
     args = build_parser().parse_args(argv)
-    handlers = {"join": _join, "run": _run, "demo": _demo, "formats": _formats}
+    handlers = {"join": _join, "run": _run, "status": _status, "demo": _demo, "formats": _formats}
     handler = getattr(args, "handler", None) or handlers[args.command]
     try:
         return handler(args)

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from ..io import read_csv_table  # noqa: F401 - re-exported for the sub-command modules
+
 
 def _regimes(text: str):
     if text == "auto":
@@ -36,23 +38,6 @@ def report_failures(failures: list[dict], output: Path, *, any_ok: bool) -> int:
         print(f"structkit: failed: {f['message']}", file=sys.stderr)
     print(f"{len(failures)} file(s) failed; listed in {path}", file=sys.stderr)
     return 1 if any_ok else 2
-
-
-def read_csv_table(path: Path, need: tuple[str, ...] = (), hint: str = ""):
-    """A CSV as a DataFrame; a missing file, a broken CSV or a missing column is a ReadError naming it."""
-    import pandas as pd
-
-    from ..core.errors import ReadError
-    try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise ReadError("file not found", path=path) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ReadError(f"not a readable CSV ({exc})", path=path) from None
-    for col in need:
-        if col not in frame.columns:
-            raise ReadError(f"needs a column {col!r}; columns are {', '.join(frame.columns)}{hint}", path=path)
-    return frame
 
 
 def read_all(paths, failures: list, **hints) -> list:

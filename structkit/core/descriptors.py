@@ -278,6 +278,15 @@ def _arrhenius_engine(t, s, err, form, regimes):
                                 context="conductivity join (Arrhenius)")
 
 
+def _key_value(v):
+    """A group-key value that compares equal however it was read: NaN/None -> None, numbers -> float."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+        return float(v)
+    return v
+
+
 def join_conductivity(descriptors, conductivity, *, form: str = "sigmaT", regimes: int | str = "auto",
                       temperature_K: float | None = None):
     """Attach σ and Ea to a descriptor table, one row per (sample, conditions).
@@ -288,7 +297,10 @@ def join_conductivity(descriptors, conductivity, *, form: str = "sigmaT", regime
     conductivity : DataFrame or path
         Columns ``temperature_K``, ``sigma_S_per_cm``, optional
         ``sigma_stderr_S_per_cm`` and ``sample`` (without ``sample`` it
-        applies to every sample).
+        applies to every sample). Other condition columns it shares with the
+        descriptors (``milling_time_h`` ...) separate the series of a sample:
+        σ(T) is fitted and matched per sample and conditions. A row measured
+        at one temperature only gets σ at exactly that temperature (no Ea).
     form : {"sigmaT", "sigma"}
         Arrhenius form used for interpolation and Ea.
     regimes : "auto" or int
@@ -312,19 +324,34 @@ def join_conductivity(descriptors, conductivity, *, form: str = "sigmaT", regime
     wide = descriptors.to_wide()
     cond = _conductivity_frame(conductivity)
     by_sample = "sample" in cond.columns
+    # conditions other than T that the σ table shares with the descriptors (e.g. milling_time_h) tell
+    # series of one sample apart
+    extra = [c for c in descriptors.condition_columns if c != "temperature_K" and c in cond.columns]
+    keys = (["sample"] if by_sample else []) + extra
     fits: dict[Any, Any] = {}
-    groups = cond.groupby(cond["sample"].astype(str)) if by_sample else [(None, cond)]
+    if keys:
+        key_frame = cond[keys].astype(object).where(cond[keys].notna(), None)
+        if by_sample:
+            key_frame["sample"] = cond["sample"].astype(str)
+        groups = [(k if isinstance(k, tuple) else (k,), cond.loc[idx])
+                  for k, idx in key_frame.groupby(keys if len(keys) > 1 else keys[0], dropna=False,
+                                                  sort=True).groups.items()]
+    else:
+        groups = [((), cond)]
     for key, g in groups:
+        key = tuple(_key_value(v) for v in key)
         g = g.sort_values("temperature_K")
         g = g.groupby("temperature_K", as_index=False).mean(numeric_only=True)
         err = g["sigma_stderr_S_per_cm"] if "sigma_stderr_S_per_cm" in g.columns else None
+        points = (g["temperature_K"].to_numpy(float), g["sigma_S_per_cm"].to_numpy(float),
+                  None if err is None else err.to_numpy(float))
         if len(g) < 2:
-            fits[key] = ("note", f"only {len(g)} conductivity point(s) for this sample")
+            fits[key] = ("note", f"only {len(g)} conductivity point(s) for this sample", points)
             continue
         try:
             pw = _arrhenius_engine(g["temperature_K"], g["sigma_S_per_cm"], err, form, regimes)
         except Exception as exc:  # a StructkitError from the engine; recorded per sample
-            fits[key] = ("note", f"Arrhenius fit failed: {exc}")
+            fits[key] = ("note", f"Arrhenius fit failed: {exc}", points)
             continue
         fits[key] = ("fit", pw, float(g["temperature_K"].min()), float(g["temperature_K"].max()))
     out = {c: [] for c in ("sigma_S_per_cm", "sigma_stderr_S_per_cm", "ea_eV", "ea_stderr_eV",
@@ -334,14 +361,25 @@ def join_conductivity(descriptors, conductivity, *, form: str = "sigmaT", regime
         t = row["temperature_K"] if has_t else np.nan
         if not (isinstance(t, (int, float)) and math.isfinite(t)):
             t = temperature_K if temperature_K is not None else np.nan
-        key = str(row["sample"]) if by_sample else None
+        key = tuple(_key_value(str(row["sample"]) if k == "sample" else row[k]) for k in keys)
         entry = fits.get(key)
         vals = dict.fromkeys(out, np.nan)
         vals["conductivity_note"] = ""
+        label = ", ".join(f"{k} = {v}" for k, v in zip(keys[1:] if by_sample else keys,
+                                                         key[1:] if by_sample else key) if v is not None)
         if entry is None:
-            vals["conductivity_note"] = f"no conductivity data for sample {row['sample']!r}"
+            vals["conductivity_note"] = (f"no conductivity data for sample {row['sample']!r}"
+                                         + (f" at {label}" if label else ""))
         elif entry[0] == "note":
-            vals["conductivity_note"] = entry[1]
+            ts, sig, esig = entry[2]
+            hit = np.flatnonzero(np.abs(ts - t) <= 1e-6) if math.isfinite(t) else []
+            if len(hit):   # measured at this very temperature: no Arrhenius needed
+                i = int(hit[0])
+                vals.update(sigma_S_per_cm=float(sig[i]),
+                            sigma_stderr_S_per_cm=np.nan if esig is None else float(esig[i]),
+                            conductivity_note=f"measured at this temperature; no Ea ({entry[1]})")
+            else:
+                vals["conductivity_note"] = entry[1]
         elif not math.isfinite(t):
             vals["conductivity_note"] = "no temperature_K condition; pass temperature_K= to join"
         else:

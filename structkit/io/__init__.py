@@ -66,7 +66,7 @@ Examples
 """
 
 from ._bruker import bruker_raw_refusal, read_brml, sniff_brml
-from ._conditions import conditions_from_filename, read_conditions_sidecar
+from ._conditions import conditions_from_filename, find_sidecar, read_conditions_sidecar
 from ._diffraction import read_chi, read_pyfai, sniff_chi, sniff_pyfai
 from ._gsas import read_gsas, read_gsas_prm, sniff_gsas
 from ._hdf5 import read_hdf5, sniff_hdf5
@@ -104,7 +104,7 @@ from ._spectra import (
     sniff_wdf,
 )
 from ._text import read_text, sniff_text
-from ._writers import save_figure, write_table
+from ._writers import read_csv_table, save_figure, write_table
 from ._xas import (
     read_athena,
     read_athena_project,
@@ -125,6 +125,7 @@ __all__ = [
     "available_formats",
     "read_conditions_sidecar",
     "conditions_from_filename",
+    "find_sidecar",
     "read_gsas_prm",
     "read_xdi",
     "read_xdac",
@@ -139,6 +140,7 @@ __all__ = [
     "read_qens",
     "QENS_FORMATS",
     "write_table",
+    "read_csv_table",
     "write_pdf",
     "save_figure",
 ]

@@ -111,3 +111,24 @@ def save_figure(fig, path, *, dpi: int = 150) -> Path:
     except ValueError as exc:  # matplotlib: unsupported format
         raise ConfigError(f"cannot save a figure as {fmt!r} ({exc}); use .png, .pdf or .svg",
                           path=path) from None
+
+
+def read_csv_table(path, need: tuple[str, ...] = (), hint: str = ""):
+    """A CSV as a DataFrame; a missing file, a broken CSV or a missing column is a ReadError naming it.
+
+    ``sample`` is read as text (``"001"`` stays ``"001"``).
+    """
+    import pandas as pd
+
+    from ..core.errors import ReadError
+    try:
+        frame = pd.read_csv(path, dtype={"sample": str})
+    except FileNotFoundError:
+        raise ReadError("file not found", path=path) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ReadError(f"not a readable CSV ({exc})", path=path) from None
+    for col in need:
+        if col not in frame.columns:
+            raise ReadError(f"needs a column {col!r}; columns are {', '.join(map(str, frame.columns))}{hint}",
+                            path=path)
+    return frame

@@ -53,12 +53,12 @@ if TYPE_CHECKING:  # pandas is imported only where a table is built
 __all__ = [
     "TaskResult", "SummaryResult", "TechniqueAdapter",
     "register_adapter", "get_adapter", "available_adapters",
-    "check_keys", "positive_number", "atomic_savefig", "save_and_close", "slug",
+    "check_keys", "positive_number", "atomic_savefig", "save_and_close", "slug", "read_hints",
 ]
 
 #: Modules that register the built-in adapters; imported on first look-up.
 BUILTIN_ADAPTER_MODULES = ("structkit.pipeline.conductivity", "structkit.pipeline.xrd", "structkit.pipeline.xas",
-                           "structkit.pipeline.pdf")
+                           "structkit.pipeline.pdf", "structkit.pipeline.raman", "structkit.pipeline.qens")
 
 
 @dataclass(frozen=True)
@@ -81,12 +81,17 @@ class TaskResult:
     messages : list of str
         Notes for the user (Python warnings raised during the task are
         appended by the runner); they go to ``provenance.json``.
+    failures : list of dict
+        Files of a series task that failed while the series went on: dicts
+        with ``file`` (the path as given to the adapter), ``error`` and
+        ``message``; the runner lists them in ``failures.csv``.
     """
 
     rows: list[dict] = field(default_factory=list)
     descriptors: list[DescriptorRow] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -152,12 +157,32 @@ class TechniqueAdapter(ABC):
     def process(self, path: Path, settings: dict, figure_dir: Path) -> TaskResult:
         """Process one input file; runs in a worker process.
 
+        An adapter may declare a keyword ``hints=None``: the runner then passes
+        the sample and conditions that the campaign's ``names`` rule found in
+        the file's path (give them to :func:`structkit.io.read` through
+        :func:`read_hints`).
+
         Raise a :class:`~structkit.StructkitError` (``ReadError``, ``FitError``
         ...) for a file that cannot be processed: the runner records its
         message in ``failures.csv`` and goes on. Write figures into
         ``figure_dir`` (use :func:`atomic_savefig`, and a
         ``matplotlib.figure.Figure`` rather than ``pyplot``).
         """
+
+    def task_unit(self, settings: dict) -> str:
+        """``"file"`` (default: one task per input file) or ``"sample"`` (one task per series).
+
+        With ``"sample"``, the runner groups the files by sample (from the
+        ``names`` rule, else from the file name) and calls
+        :meth:`process_series` once per sample: a sequential refinement, in
+        which each fit starts from the previous one, is one task.
+        """
+        return "file"
+
+    def process_series(self, paths: list[Path], settings: dict, figure_dir: Path, *,
+                       hints: list[dict] | None = None) -> TaskResult:
+        """Process the files of one sample together (only called when :meth:`task_unit` says so)."""
+        raise NotImplementedError(f"{type(self).__qualname__} has no process_series()")
 
     def summarise(self, results: list[TaskResult], settings: dict, out_dir: Path) -> SummaryResult:
         """Combine the successful per-file results (in file order); runs in the main process.
@@ -286,6 +311,24 @@ def positive_number(settings: Mapping[str, Any], key: str, *, where: str,
             or not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{where} {key}: must be a positive number, got {value!r}")
     return float(value)
+
+
+def read_hints(settings: Mapping[str, Any], hints: Mapping[str, Any] | None = None) -> dict:
+    """Keyword hints for :func:`structkit.io.read`: the file's ``hints``, then ``settings["sample"]``.
+
+    The runner passes ``hints`` (``sample``, ``temperature_K``, ``conditions``)
+    that a campaign's ``names`` rule found in the file's path, to a
+    :meth:`TechniqueAdapter.process` that declares a ``hints`` keyword. A
+    ``sample`` setting of the technique table overrides the sample of every file.
+
+    >>> read_hints({"sample": "NTC"}, {"sample": "x", "conditions": {"milling_time_h": 6.0}})
+    {'sample': 'NTC', 'conditions': {'milling_time_h': 6.0}}
+    """
+    out = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in (hints or {}).items()
+           if k in ("sample", "temperature_K", "conditions")}
+    if settings.get("sample"):
+        out["sample"] = str(settings["sample"])
+    return out
 
 
 def atomic_savefig(fig, path) -> Path:

@@ -3,7 +3,10 @@
 A finished task is stored as ``<output>/.cache/<technique>/<key>.json`` as
 soon as it finishes, written atomically, so a run that is killed keeps every
 result it finished and a re-run recomputes only what is missing or changed.
-Failures are never cached.
+A failure of bad input (a :class:`~structkit.StructkitError`: the same bytes
+and settings fail the same way) is cached too, and retried only with
+``structkit run --retry-failed``; internal errors and worker crashes are
+never cached.
 
 The key is the SHA-256 of the canonical JSON of: the technique name, the
 adapter's ``version``, the input file's path relative to the campaign file
@@ -48,6 +51,7 @@ __all__ = [
 #: Bumped when the layout of a cache entry changes.
 CACHE_FORMAT = 1
 
+_FAILURE_FIELDS = ("file", "error", "message")
 _DESCRIPTOR_FIELDS = ("sample", "name", "value", "stderr", "unit", "technique",
                       "conditions", "source", "method")
 
@@ -109,7 +113,8 @@ def result_to_plain(result: TaskResult) -> dict:
     return {"rows": [dict(r) for r in result.rows],
             "descriptors": [_row_to_json(r) for r in result.descriptors],
             "figures": [str(f) for f in result.figures],
-            "messages": [str(m) for m in result.messages]}
+            "messages": [str(m) for m in result.messages],
+            "failures": [{k: str(f[k]) for k in ("file", "error", "message")} for f in result.failures]}
 
 
 def encode_result(result: TaskResult) -> str:
@@ -130,7 +135,8 @@ def decode_result(text: str) -> TaskResult:
     d = json.loads(text) if isinstance(text, str) else text
     return TaskResult(rows=[dict(r) for r in d["rows"]],
                       descriptors=[_row_from_json(r) for r in d["descriptors"]],
-                      figures=list(d["figures"]), messages=list(d["messages"]))
+                      figures=list(d["figures"]), messages=list(d["messages"]),
+                      failures=[dict(f) for f in d.get("failures", [])])
 
 
 # -- atomic writes -----------------------------------------------------------------
@@ -160,8 +166,8 @@ class ResultCache:
     def path(self, technique: str, key: str) -> Path:
         return self.root / technique / f"{key}.json"
 
-    def load(self, technique: str, key: str, *, output_dir: Path | None = None) -> str | None:
-        """The cached result's JSON text, or None if absent, unreadable or its figures are gone."""
+    def load_entry(self, technique: str, key: str, *, output_dir: Path | None = None):
+        """``("result", json_text)``, ``("failure", dict)`` or None (absent, damaged, or its figures are gone)."""
         p = self.path(technique, key)
         try:
             entry = json.loads(p.read_text(encoding="utf-8"))
@@ -172,6 +178,9 @@ class ResultCache:
             return None
         if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT or entry.get("key") != key:
             return None
+        failure = entry.get("failure")
+        if isinstance(failure, dict) and all(isinstance(failure.get(k), str) for k in _FAILURE_FIELDS):
+            return "failure", {k: failure[k] for k in _FAILURE_FIELDS}
         result = entry.get("result")
         if not isinstance(result, dict):
             return None
@@ -179,7 +188,12 @@ class ResultCache:
             for fig in result.get("figures", []):
                 if not (Path(output_dir) / fig).is_file():
                     return None
-        return json.dumps(result, allow_nan=True, separators=(",", ":"))
+        return "result", json.dumps(result, allow_nan=True, separators=(",", ":"))
+
+    def load(self, technique: str, key: str, *, output_dir: Path | None = None) -> str | None:
+        """The cached result's JSON text, or None if absent, unreadable, a failure or its figures are gone."""
+        entry = self.load_entry(technique, key, output_dir=output_dir)
+        return entry[1] if entry is not None and entry[0] == "result" else None
 
     def store(self, technique: str, key: str, payload: str, *, file: str, structkit_version: str) -> Path:
         """Write one finished result atomically."""
@@ -187,6 +201,19 @@ class ResultCache:
                  "structkit_version": structkit_version, "result": json.loads(payload)}
         text = json.dumps(entry, allow_nan=True, separators=(",", ":"))
         return atomic_write_text(self.path(technique, key), text)
+
+    def store_failure(self, technique: str, key: str, failure: Mapping[str, str], *, file: str,
+                      structkit_version: str) -> Path:
+        """Write one failure of bad input (a StructkitError: the same input fails the same way) atomically."""
+        entry = {"format": CACHE_FORMAT, "key": key, "technique": technique, "file": file,
+                 "structkit_version": structkit_version,
+                 "failure": {k: str(failure[k]) for k in _FAILURE_FIELDS}}
+        return atomic_write_text(self.path(technique, key), json.dumps(entry, separators=(",", ":")))
+
+    def entries(self, technique: str | None = None):
+        """Paths of the cache entries (of one technique, or all)."""
+        root = self.root / technique if technique else self.root
+        return sorted(p for p in root.rglob("*.json") if not is_temp_file(p)) if root.is_dir() else []
 
     def clean_temp_files(self) -> int:
         return remove_temp_files(self.root, recursive=True)

@@ -21,6 +21,7 @@ TOML table ``[conductivity]``::
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from ..core.errors import ConfigError, DataError
@@ -32,10 +33,11 @@ from .adapters import (
     slug,
     check_keys,
     positive_number,
+    read_hints,
     register_adapter,
 )
 
-__all__ = ["ConductivityAdapter", "summarise_sigma_table"]
+__all__ = ["ConductivityAdapter", "SigmaTableAdapter", "summarise_sigma_table"]
 
 _KEYS = ("thickness_cm", "diameter_cm", "area_cm2", "circuit", "weighting", "bulk", "f_min_Hz",
          "f_max_Hz", "figures", "arrhenius", "sample")
@@ -44,12 +46,18 @@ _ARRHENIUS_KEYS = ("regimes", "form", "criterion", "quantity")
 
 
 def summarise_sigma_table(frame, *, regimes="auto", form="sigmaT", criterion="bic", quantity="bulk",
-                          figure_dir: Path | None = None, figure_prefix: str = ""):
+                          figure_dir: Path | None = None, figure_prefix: str = "", by=()):
     """Arrhenius fits per sample of a σ table (the rows :meth:`EISResult.to_row` makes).
+
+    ``by`` names condition columns other than the temperature (``milling_time_h`` ...) that split
+    the spectra of one sample into separate series: one σ(T) and one Arrhenius fit per sample and
+    those conditions, whose descriptors carry them.
 
     Returns ``(regime_table, breakpoint_table, descriptors, figures, messages, sigma_series)``;
     a sample whose fit fails is reported in ``messages`` and skipped.
     """
+    import dataclasses
+
     import pandas as pd
 
     from ..conductivity.arrhenius import fit_arrhenius
@@ -62,33 +70,39 @@ def summarise_sigma_table(frame, *, regimes="auto", form="sigmaT", criterion="bi
                 ["no spectra with a temperature and a conductivity: no Arrhenius fit"], pd.DataFrame())
     frame = frame.copy()
     frame["sample"] = frame["sample"].fillna("").astype(str)
-    for sample, g in frame.groupby("sample", sort=True):
+    by = [c for c in by if c in frame.columns and c != "temperature_K"]
+    for key, g in frame.groupby(["sample", *by], sort=True, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        sample = key[0]
+        conds = {c: v for c, v in zip(by, key[1:]) if not (isinstance(v, float) and math.isnan(v))}
+        label = sample + "".join(f" {c}={v:g}" if isinstance(v, float) else f" {c}={v}" for c, v in conds.items())
         g = g[g["temperature_K"].notna() & g[col].notna()]
         if "converged" in g.columns:
             bad = g[~g["converged"].astype(bool)]
             for f in bad.get("file", []):
-                msgs.append(f"{f}: fit did not converge; left out of the Arrhenius fit of {sample!r}")
+                msgs.append(f"{f}: fit did not converge; left out of the Arrhenius fit of {label!r}")
             g = g[g["converged"].astype(bool)]
         g = g.groupby("temperature_K", as_index=False).agg({col: "mean", ecol: "mean"})
-        series.append(pd.DataFrame({"sample": sample, "temperature_K": g["temperature_K"],
-                                    "sigma_S_per_cm": g[col], "sigma_stderr_S_per_cm": g[ecol]}))
+        series.append(pd.DataFrame({"sample": sample, **{c: v for c, v in conds.items()},
+                                    "temperature_K": g["temperature_K"], "sigma_S_per_cm": g[col],
+                                    "sigma_stderr_S_per_cm": g[ecol]}))
         if len(g) < 3:
-            msgs.append(f"sample {sample!r}: {len(g)} temperature(s); an Arrhenius fit needs 3")
+            msgs.append(f"sample {label!r}: {len(g)} temperature(s); an Arrhenius fit needs 3")
             continue
         try:
             res = fit_arrhenius(g["temperature_K"].to_numpy(), g[col].to_numpy(), g[ecol].to_numpy(),
                                 form=form, regimes=regimes, criterion=criterion, sample=sample)
         except (DataError, ConfigError) as exc:
-            msgs.append(f"sample {sample!r}: Arrhenius fit failed: {exc}")
+            msgs.append(f"sample {label!r}: Arrhenius fit failed: {exc}")
             continue
-        regs.append(res.to_frame().assign(quantity=quantity))
-        bps.append(res.breakpoints_frame())
-        descs.extend(res.descriptors())
+        regs.append(res.to_frame().assign(quantity=quantity, **conds))
+        bps.append(res.breakpoints_frame().assign(**conds))
+        descs.extend(dataclasses.replace(d, conditions={**d.conditions, **conds}) for d in res.descriptors())
         if not res.converged:
-            msgs.append(f"sample {sample!r}: Arrhenius fit did not converge: {res.message}")
+            msgs.append(f"sample {label!r}: Arrhenius fit did not converge: {res.message}")
         if figure_dir is not None:
             fig = res.plot()
-            figs.append(save_and_close(fig, Path(figure_dir) / f"{figure_prefix}arrhenius_{slug(sample)}.png"))
+            figs.append(save_and_close(fig, Path(figure_dir) / f"{figure_prefix}arrhenius_{slug(label)}.png"))
     regime_table = pd.concat(regs, ignore_index=True) if regs else pd.DataFrame()
     bp_table = pd.concat(bps, ignore_index=True) if bps else pd.DataFrame(
         columns=["sample", "between_regimes", "breakpoint_K", "breakpoint_stderr_K"])
@@ -152,12 +166,11 @@ class ConductivityAdapter(TechniqueAdapter):
         out["arrhenius"] = {"regimes": regimes, "form": form, "criterion": criterion, "quantity": quantity}
         return out
 
-    def process(self, path: Path, settings: dict, figure_dir: Path) -> TaskResult:
+    def process(self, path: Path, settings: dict, figure_dir: Path, hints=None) -> TaskResult:
         from ..conductivity.eis import fit_eis
         from ..io import read
 
-        hints = {"sample": settings["sample"]} if "sample" in settings else {}
-        m = read(path, **hints)
+        m = read(path, **read_hints(settings, hints))
         kw = {k: settings[k] for k in ("thickness_cm", "diameter_cm", "area_cm2", "circuit", "weighting",
                                        "bulk", "f_min_Hz", "f_max_Hz") if k in settings}
         res = fit_eis(m, **kw)
@@ -181,9 +194,11 @@ class ConductivityAdapter(TechniqueAdapter):
         frame = pd.DataFrame(rows)
         a = settings.get("arrhenius", {})
         fig_dir = Path(out_dir) / "figures" / "conductivity" if settings.get("figures", True) else None
+        # conditions besides T (a milling series at one temperature) keep their own σ(T) series
+        by = sorted({k for res in results for d in res.descriptors for k in d.conditions} - {"temperature_K"})
         regs, bps, descs, figs, msgs, series = summarise_sigma_table(
             frame, regimes=a.get("regimes", "auto"), form=a.get("form", "sigmaT"),
-            criterion=a.get("criterion", "bic"), quantity=a.get("quantity", "bulk"), figure_dir=fig_dir)
+            criterion=a.get("criterion", "bic"), quantity=a.get("quantity", "bulk"), figure_dir=fig_dir, by=by)
         figs = [str(Path(f).relative_to(out_dir)) if Path(f).is_absolute() else f for f in figs]
         conductivity = series if len(series) else None
         return SummaryResult(tables={"arrhenius": regs, "breakpoints": bps}, descriptors=descs,
@@ -192,3 +207,93 @@ class ConductivityAdapter(TechniqueAdapter):
 
 register_adapter(ConductivityAdapter())
 
+
+
+class SigmaTableAdapter(TechniqueAdapter):
+    """σ(T) tables measured elsewhere (a CSV per file) -> Arrhenius per sample, and σ for the join.
+
+    TOML table ``[sigma_table]``, the conductivity source when there is no raw impedance::
+
+        [sigma_table]
+        inputs = ["sigma/*.csv"]     # columns temperature_K (or temperature_C), sigma_S_per_cm,
+                                     # optional sigma_stderr_S_per_cm, sample and conditions
+        sample = "NTC"               # for tables without a sample column (default: the file's stem)
+        figures = true
+        [sigma_table.arrhenius]      # as [conductivity.arrhenius], without quantity
+        regimes = "auto"
+
+    Other columns than these are conditions (``milling_time_h`` ...) when numeric and
+    constant per file, or given by the ``names`` rule.
+    """
+
+    name = "sigma_table"
+    table_name = "sigma_points"
+    version = "1"
+
+    def validate(self, settings: dict, *, where: str) -> dict:
+        check_keys(settings, ("sample", "figures", "arrhenius", "conditions"), where=where)
+        out: dict = {"figures": bool(settings.get("figures", True))}
+        if "sample" in settings:
+            out["sample"] = str(settings["sample"])
+        conds = settings.get("conditions", [])
+        if not isinstance(conds, list) or not all(isinstance(c, str) and c.isidentifier() for c in conds):
+            raise ConfigError(f"{where} conditions: must be a list of column names, e.g. [\"milling_time_h\"]")
+        out["conditions"] = list(conds)
+        arr = settings.get("arrhenius", {})
+        if not isinstance(arr, dict):
+            raise ConfigError(f"{where} arrhenius: must be a table, e.g. [sigma_table.arrhenius]")
+        full = ConductivityAdapter().validate({"thickness_cm": 1.0, "area_cm2": 1.0, "arrhenius": arr},
+                                              where=where)
+        out["arrhenius"] = {k: v for k, v in full["arrhenius"].items() if k != "quantity"}
+        return out
+
+    def process(self, path: Path, settings: dict, figure_dir: Path, hints=None) -> TaskResult:
+        import numpy as np
+
+        from ..io import read_csv_table
+
+        frame = read_csv_table(path, ("sigma_S_per_cm",),
+                               hint="; a sigma table needs temperature_K (or temperature_C) and sigma_S_per_cm")
+        if "temperature_K" not in frame.columns:
+            if "temperature_C" not in frame.columns:
+                raise DataError("needs a temperature_K (or temperature_C) column", path=path.name)
+            frame["temperature_K"] = frame["temperature_C"] + 273.15
+        hints = read_hints(settings, hints)
+        for col in ("temperature_K", "sigma_S_per_cm"):
+            v = frame[col].to_numpy(float) if frame[col].dtype.kind in "if" else None
+            if v is None or not np.all(np.isfinite(v)):
+                raise DataError(f"column {col} has empty or non-numeric values; fix or delete those rows",
+                                path=path.name)
+        if np.any(frame["sigma_S_per_cm"] <= 0) or np.any(frame["temperature_K"] <= 0):
+            raise DataError("sigma_S_per_cm and temperature_K must be positive", path=path.name)
+        sample = hints.get("sample") or (None if "sample" in frame.columns else Path(path).stem)
+        conds = dict(hints.get("conditions", {}))
+        rows = []
+        for rec in frame.to_dict("records"):
+            rows.append({"sample": str(sample if sample is not None else rec["sample"]),
+                         **{c: rec[c] for c in settings.get("conditions", []) if c in rec}, **conds,
+                         "temperature_K": float(rec["temperature_K"]),
+                         "sigma_S_per_cm": float(rec["sigma_S_per_cm"]),
+                         "sigma_stderr_S_per_cm": float(rec.get("sigma_stderr_S_per_cm", np.nan)),
+                         "converged": True})
+        # σ itself is the conductivity the join attaches, not a descriptor
+        return TaskResult(rows=rows)
+
+    def summarise(self, results, settings: dict, out_dir: Path) -> SummaryResult:
+        import pandas as pd
+
+        frame = pd.DataFrame([r for res in results for r in res.rows])
+        a = settings.get("arrhenius", {})
+        fig_dir = Path(out_dir) / "figures" / "sigma_table" if settings.get("figures", True) else None
+        by = sorted(set(frame.columns) - {"file", "sample", "temperature_K", "sigma_S_per_cm",
+                                          "sigma_stderr_S_per_cm", "converged"})
+        regs, bps, descs, figs, msgs, series = summarise_sigma_table(
+            frame, regimes=a.get("regimes", "auto"), form=a.get("form", "sigmaT"),
+            criterion=a.get("criterion", "bic"), figure_dir=fig_dir, by=by)
+        figs = [str(Path(f).relative_to(out_dir)) if Path(f).is_absolute() else f for f in figs]
+        return SummaryResult(tables={"sigma_table_arrhenius": regs, "sigma_table_breakpoints": bps},
+                             descriptors=descs, figures=figs,
+                             conductivity=series if len(series) else None, messages=msgs)
+
+
+register_adapter(SigmaTableAdapter())

@@ -1,4 +1,4 @@
-"""The campaign file: one TOML file that says what ``structkit run`` does.
+r"""The campaign file: one TOML file that says what ``structkit run`` does.
 
 ::
 
@@ -6,11 +6,19 @@
     name = "NTC milling series"   # default: the file's stem
     output = "structkit_out"      # relative to this file
     workers = 2                   # default 1; capped at os.cpu_count() by the runner
-    executor = "process"          # "process" (default) or "serial"
+    executor = "process"          # "process" (default), "serial" or "dask"
+    scheduler = "dask-local:2"    # Dask only: "tcp://HOST:PORT" or "dask-local:N" (implies executor = "dask")
+    names = '(?P<sample>[^/_]+)_(?P<temperature_K>\d+)K'   # default names rule (structkit.pipeline.names)
+    analysis = true               # cross-technique correlations and breakpoints (default true)
+    report = true                 # report.html (default true)
 
     [conductivity]                # one table per technique (a registered adapter name)
     inputs = ["eis/*.txt"]        # globs relative to this file; each must match a file
+    names = ['(?P<sample>S\d+)_(?P<temperature_C>-?\d+)C']   # optional; overrides [campaign] names
     thickness_cm = 0.12           # everything else goes to the adapter's validate()
+
+Settings have the names of the command-line options (``--thickness-cm`` is
+``thickness_cm``; ``thickness-cm`` is accepted too).
 
     [join]                        # optional
     descriptors = ["xrd_descriptors.csv"]   # extra DescriptorTable CSVs (relative to this file)
@@ -26,7 +34,7 @@ Examples
 --------
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
->>> _ = (d / "campaign.toml").write_text('[campaign]\\nworkers = "two"\\n')
+>>> _ = (d / "campaign.toml").write_text('[campaign]\nworkers = "two"\n')
 >>> load_campaign(d / "campaign.toml")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -40,6 +48,7 @@ import hashlib
 import inspect
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,13 +58,14 @@ from typing import Any
 
 from ..core.errors import ConfigError, ReadError
 from .adapters import available_adapters, get_adapter
+from .names import NamesRule
 
 __all__ = ["Campaign", "TechniqueConfig", "JoinConfig", "load_campaign", "parse_campaign",
            "CAMPAIGN_KEYS", "JOIN_KEYS"]
 
-CAMPAIGN_KEYS = ("name", "output", "workers", "executor")
+CAMPAIGN_KEYS = ("name", "output", "workers", "executor", "scheduler", "names", "analysis", "report")
 JOIN_KEYS = ("descriptors", "form", "regimes", "temperature_K")
-EXECUTORS = ("process", "serial")
+EXECUTORS = ("process", "serial", "dask")
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class TechniqueConfig:
     globs: tuple[str, ...]
     inputs: tuple[Path, ...]                 # absolute, sorted by path relative to the campaign dir
     settings: Mapping[str, Any] = field(default_factory=dict)   # read-only, JSON-serialisable
+    names: NamesRule = NamesRule()
 
     def __post_init__(self):
         object.__setattr__(self, "settings", FrozenMap(dict(self.settings)))
@@ -94,7 +105,11 @@ class Campaign:
         Absolute output directory.
     workers : int
         As requested (the runner caps it at ``os.cpu_count()``).
-    executor : {"process", "serial"}
+    executor : {"process", "serial", "dask"}
+    scheduler : str or None
+        Dask scheduler: ``"tcp://HOST:PORT"`` or ``"dask-local:N"``.
+    analysis, report : bool
+        Write the cross-technique analysis and ``report.html``.
     techniques : tuple of TechniqueConfig
         In the order of the file.
     join : JoinConfig
@@ -110,6 +125,9 @@ class Campaign:
     output: Path
     workers: int = 1
     executor: str = "process"
+    scheduler: str | None = None
+    analysis: bool = True
+    report: bool = True
     techniques: tuple[TechniqueConfig, ...] = ()
     join: JoinConfig = JoinConfig()
     source: str = "<dict>"
@@ -204,9 +222,20 @@ def parse_campaign(table: Mapping[str, Any], *, base_dir, source: str = "<dict>"
     workers = camp.get("workers", 1)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"{where} workers: must be a positive integer, got {workers!r}")
-    executor = camp.get("executor", "process")
+    scheduler = camp.get("scheduler")
+    if scheduler is not None:
+        scheduler = check_scheduler(scheduler, where=f"{where} scheduler")
+    executor = camp.get("executor", "dask" if scheduler else "process")
     if executor not in EXECUTORS:
         raise ConfigError(f"{where} executor: must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if scheduler and executor != "dask":
+        raise ConfigError(f"{where} scheduler: is for executor = \"dask\", but executor = {executor!r}")
+    flags = {}
+    for key in ("analysis", "report"):
+        flags[key] = camp.get(key, True)
+        if not isinstance(flags[key], bool):
+            raise ConfigError(f"{where} {key}: must be true or false, got {flags[key]!r}")
+    default_names = NamesRule.parse(camp["names"], where=where) if "names" in camp else NamesRule()
 
     join = _parse_join(sections.pop("join", {}), base_dir, f"{source} [join]")
 
@@ -218,11 +247,12 @@ def parse_campaign(table: Mapping[str, Any], *, base_dir, source: str = "<dict>"
         where = f"{source} [{tech}]"
         if not isinstance(settings, Mapping):
             raise ConfigError(f"{where}: must be a table, e.g. [{tech}] with inputs = [\"data/*.txt\"]")
-        settings = dict(settings)
+        settings = _underscored(settings, where)
         if "inputs" not in settings:
             raise ConfigError(f"{where} inputs: missing; list the input files as globs relative to "
                               f"the campaign file, e.g. inputs = [\"data/*.txt\"]")
         globs = _string_list(settings.pop("inputs"), where, "inputs", '["data/*.txt"]')
+        names = NamesRule.parse(settings.pop("names"), where=where) if "names" in settings else default_names
         if not globs:
             raise ConfigError(f"{where} inputs: is empty; list at least one glob")
         adapter = get_adapter(tech)
@@ -232,12 +262,42 @@ def parse_campaign(table: Mapping[str, Any], *, base_dir, source: str = "<dict>"
             raise ConfigError(f"{where}: the {tech} adapter's validate() returned "
                               f"{type(validated).__name__}, not a dict (adapter bug)")
         inputs = _expand(globs, base_dir, output, where)
-        techniques.append(TechniqueConfig(tech, globs, inputs, validated))
+        techniques.append(TechniqueConfig(tech, globs, inputs, validated, names))
     if not techniques:
         raise ConfigError(f"{source}: no technique table; add one, e.g. [conductivity] with "
                           f"inputs = [\"eis/*.txt\"] (known techniques: {', '.join(known) or 'none'})")
     return Campaign(name=name, base_dir=base_dir, output=output, workers=workers, executor=executor,
-                    techniques=tuple(techniques), join=join, source=source)
+                    scheduler=scheduler, techniques=tuple(techniques), join=join, source=source, **flags)
+
+
+def check_scheduler(value, *, where: str) -> str:
+    """A Dask scheduler address: ``tcp://HOST:PORT`` (a running cluster) or ``dask-local:N``.
+
+    >>> check_scheduler("dask-local:2", where="--scheduler")
+    'dask-local:2'
+    >>> check_scheduler("localhost:8786", where="--scheduler")
+    Traceback (most recent call last):
+    ...
+    structkit.core.errors.ConfigError: --scheduler: must be tcp://HOST:PORT (a running Dask scheduler) or dask-local:N (a local cluster of N worker processes), got 'localhost:8786'
+    """
+    ok = isinstance(value, str) and (
+        re.fullmatch(r"(tcp|tls|inproc|ucx)://\S+", value) is not None
+        or re.fullmatch(r"dask-local(:[1-9]\d*)?", value) is not None)
+    if not ok:
+        raise ConfigError(f"{where}: must be tcp://HOST:PORT (a running Dask scheduler) or dask-local:N "
+                          f"(a local cluster of N worker processes), got {value!r}")
+    return value
+
+
+def _underscored(table: Mapping, where: str) -> dict:
+    """Keys as the CLI spells them (``thickness-cm``) become Python names (``thickness_cm``), in sub-tables too."""
+    out: dict = {}
+    for key, value in table.items():
+        new = key.replace("-", "_") if isinstance(key, str) else key
+        if new in out:
+            raise ConfigError(f"{where} {new}: given twice (as {new!r} and with '-'); keep one")
+        out[new] = _underscored(value, f"{where}.{new}") if isinstance(value, Mapping) else value
+    return out
 
 
 def _parse_join(join, base_dir: Path, where: str) -> JoinConfig:

@@ -23,11 +23,11 @@ so one bad file never stops a run.
   file that kills its worker is recorded as a ``WorkerCrash`` failure and the
   others complete.
 
-Adding a cluster executor (Dask) needs no change to any technique: implement
-``submit_all`` with ``client.map(run_task, tasks)`` and
-``distributed.as_completed``; ``Task`` and ``run_task`` are picklable and
-workers find adapters by module name. (Workers must see the input files and
-``structkit``; the main process writes the cache and the tables.)
+* :class:`DaskExecutor` runs them on a Dask ``distributed`` cluster (a
+  running scheduler, or a local cluster started for the run); ``Task`` and
+  :func:`run_task` are picklable and workers find adapters by module name.
+  (Workers must see the input files and ``structkit``; the main process
+  writes the cache and the tables.)
 
 Examples
 --------
@@ -39,9 +39,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import multiprocessing
 import os
 import sys
+import time
 import traceback
 import warnings
 from collections import deque
@@ -52,12 +54,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..core.errors import StructkitError
+from ..core.errors import ConfigError, StructkitError
 from .adapters import TaskResult, get_adapter
 from .cache import encode_result
 
 __all__ = ["Task", "Failure", "TaskOutcome", "run_task", "failure_from_exception",
-           "Executor", "SerialExecutor", "ProcessExecutor", "make_executor", "START_METHOD"]
+           "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "START_METHOD"]
 
 #: Start method of worker processes (see the module docstring for why).
 START_METHOD = "spawn"
@@ -75,6 +77,8 @@ class Task:
     figure_dir: str                # absolute; <output>/figures/<technique>
     output_dir: str                # absolute
     adapter_module: str | None = None
+    hints: dict[str, Any] = field(default_factory=dict)     # sample/conditions from the names rule
+    members: tuple[tuple[str, str, dict], ...] = ()         # series task: (file, path, hints) per file
 
 
 @dataclass(frozen=True)
@@ -95,10 +99,16 @@ class TaskOutcome:
     payload: str | None = None
     failure: Failure | None = None
     detail: str = field(default="", compare=False)  # traceback of an unexpected error
+    elapsed_s: float = field(default=0.0, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.failure is None
+
+    @property
+    def cacheable(self) -> bool:
+        """A result, or a failure of bad input (a StructkitError: no traceback); not a crash or a bug."""
+        return self.failure is None or (not self.detail and self.failure.error != "WorkerCrash")
 
 
 def failure_from_exception(file: str, technique: str, exc: BaseException) -> Failure:
@@ -119,35 +129,84 @@ def _relative_figure(fig, output_dir: Path) -> str:
     return p.as_posix()
 
 
+def _relative_source(source: str, by_path: dict[str, str]) -> str:
+    """An absolute input path at the start of ``source`` (``/x/a.prj#group``) as the campaign-relative name."""
+    if not source:
+        return source
+    for path, rel in by_path.items():
+        if source == path or (source.startswith(path) and source[len(path)] in "#:[ "):
+            return rel + source[len(path):]
+    return source
+
+
 def _finish(result: TaskResult, task: Task, caught) -> TaskResult:
     """Fill the runner's conventions into an adapter's result (file column, technique, source)."""
-    rows = [{"file": task.file, **row} if "file" not in row else dict(row) for row in result.rows]
+    # a file column holding the path the adapter was given becomes the campaign-relative name, so tables
+    # do not depend on where the campaign folder lies (laptop, cluster, another checkout)
+    by_path = _paths(task)
+    rows = [{"file": task.file, **row} if "file" not in row else
+            {**row, "file": by_path.get(str(row["file"]), row["file"])} for row in result.rows]
     descriptors = [dataclasses.replace(d, technique=d.technique or task.technique,
-                                       source=d.source or task.file) for d in result.descriptors]
+                                       source=_relative_source(d.source, by_path) or task.file)
+                   for d in result.descriptors]
     figures = [_relative_figure(f, Path(task.output_dir)) for f in result.figures]
-    messages = [str(m) for m in result.messages]
+    messages = [_relative_text(str(m), by_path) for m in result.messages]
     for w in caught:
         text = f"warning: {w.category.__name__}: {w.message}"
         if text not in messages:
             messages.append(text)
-    return TaskResult(rows=rows, descriptors=descriptors, figures=figures, messages=messages)
+    failures = [{"file": by_path.get(str(f["file"]), str(f["file"])), "error": str(f["error"]),
+                 "message": _relative_text(str(f["message"]), by_path)} for f in result.failures]
+    return TaskResult(rows=rows, descriptors=descriptors, figures=figures, messages=messages,
+                      failures=failures)
+
+
+def _call_adapter(adapter, task: Task) -> TaskResult:
+    settings = copy.deepcopy(task.settings)
+    if task.members:
+        return adapter.process_series([Path(p) for _, p, _ in task.members], settings, Path(task.figure_dir),
+                                      hints=[dict(h) for _, _, h in task.members])
+    kw = {"hints": dict(task.hints)} if _takes_hints(adapter) else {}
+    return adapter.process(Path(task.path), settings, Path(task.figure_dir), **kw)
+
+
+def _takes_hints(adapter) -> bool:
+    try:
+        return "hints" in inspect.signature(adapter.process).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
 
 
 def run_task(task: Task) -> TaskOutcome:
     """Process one task; never raises (except KeyboardInterrupt/SystemExit)."""
+    t0 = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             adapter = get_adapter(task.technique, module=task.adapter_module)
-            result = adapter.process(Path(task.path), copy.deepcopy(task.settings), Path(task.figure_dir))
+            result = _call_adapter(adapter, task)
         if not isinstance(result, TaskResult):
             raise TypeError(f"{type(adapter).__qualname__}.process returned "
                             f"{type(result).__name__}, not a TaskResult")
-        return TaskOutcome(task.key, payload=encode_result(_finish(result, task, caught)))
+        return TaskOutcome(task.key, payload=encode_result(_finish(result, task, caught)),
+                           elapsed_s=time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a record; the run goes on
         detail = "" if isinstance(exc, StructkitError) else traceback.format_exc()
-        return TaskOutcome(task.key, failure=failure_from_exception(task.file, task.technique, exc),
-                           detail=detail)
+        f = failure_from_exception(task.file, task.technique, exc)
+        f = dataclasses.replace(f, message=_relative_text(f.message, _paths(task)))
+        return TaskOutcome(task.key, failure=f, detail=detail, elapsed_s=time.perf_counter() - t0)
+
+
+def _paths(task: Task) -> dict[str, str]:
+    """Absolute path -> campaign-relative name, for every file of a task."""
+    return {p: f for f, p, _ in task.members} or {task.path: task.file}
+
+
+def _relative_text(text: str, by_path: dict[str, str]) -> str:
+    """Messages name files as the campaign does (``vt/xrd/a.xye``), not by this machine's absolute path."""
+    for path, rel in by_path.items():
+        text = text.replace(path, rel)
+    return text
 
 
 class Executor(Protocol):
@@ -175,6 +234,27 @@ def _worker_init() -> None:
     if "matplotlib" in sys.modules:  # pragma: no cover - only if a preload imported it
         import matplotlib
         matplotlib.use("Agg")
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the run that started it dies (even by SIGKILL).
+
+    Without it, workers of a killed run would go on computing and writing
+    figures while the next run starts.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - no prctl
+        return
+    if os.getppid() == 1:  # pragma: no cover - the parent died before prctl
+        os._exit(0)
 
 
 class ProcessExecutor:
@@ -243,10 +323,105 @@ class ProcessExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make_executor(kind: str = "process", workers: int = 1) -> Executor:
-    """``"serial"`` or ``"process"`` (a process pool even with one worker: crashes stay isolated)."""
+class DaskExecutor:
+    """Run tasks on a Dask ``distributed`` cluster: ``tcp://HOST:PORT`` or ``dask-local:N``.
+
+    ``dask-local:N`` starts a :class:`distributed.LocalCluster` of N worker
+    processes with one thread each (fits hold the GIL) for the run and
+    closes it after. At most ``2 x workers`` tasks are submitted at a time,
+    so results stream back (and are cached by the caller) as they finish and
+    the scheduler never holds the whole campaign. A task whose worker dies
+    is retried by Dask on another worker; one that kills workers repeatedly
+    (``KilledWorker``) is recorded as a ``WorkerCrash``. Workers must be able
+    to import structkit (and any user adapter module) and read the input
+    files; only the main process writes tables and the cache.
+    """
+
+    def __init__(self, scheduler: str = "dask-local", workers: int = 1):
+        self.scheduler = scheduler
+        self.workers = workers
+        self.address: str | None = None
+
+    def _client(self):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ConfigError("the Dask executor needs dask.distributed: pip install 'structkit[dask]'") from None
+        if self.scheduler.startswith("dask-local"):
+            n = int(self.scheduler.split(":", 1)[1]) if ":" in self.scheduler else self.workers
+            import logging
+
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                   silence_logs=logging.ERROR, env={"MPLBACKEND": "Agg"})
+            client = Client(cluster)
+            self.workers = n
+            return client, cluster
+        try:
+            client = Client(self.scheduler, timeout="20s")
+        except OSError as exc:
+            raise ConfigError(f"cannot reach the Dask scheduler {self.scheduler} ({exc}); start it "
+                              "(dask scheduler) and its workers, or use --scheduler dask-local:N") from None
+        self.workers = max(1, len(client.scheduler_info().get("workers", {})))
+        return client, None
+
+    def submit_all(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, TaskOutcome]]:
+        queue = deque(tasks)
+        if not queue:
+            return
+        from distributed import as_completed
+
+        client, cluster = self._client()
+        try:
+            client.run(_headless)
+            self.address = client.scheduler.address
+            limit = 2 * self.workers
+            inflight: dict = {}
+            pending = as_completed()
+
+            def submit():
+                task = queue.popleft()
+                fut = client.submit(run_task, task, key=f"structkit-{task.technique}-{task.key}", pure=False)
+                inflight[fut.key] = task
+                pending.add(fut)
+
+            while queue and len(inflight) < limit:
+                submit()
+            for fut in pending:
+                task = inflight.pop(fut.key)
+                try:
+                    outcome = fut.result()
+                except Exception as exc:  # noqa: BLE001 - KilledWorker, unpicklable results ...
+                    if type(exc).__name__ == "KilledWorker":
+                        outcome = TaskOutcome(task.key, failure=Failure(
+                            task.file, task.technique, "WorkerCrash",
+                            "the Dask worker died while processing this file, on every retry (crash, out "
+                            "of memory or killed); internal error, please report"))
+                    else:
+                        outcome = TaskOutcome(task.key, failure=failure_from_exception(
+                            task.file, task.technique, exc), detail=traceback.format_exc())
+                fut.release()
+                yield task, outcome
+                while queue and len(inflight) < limit:
+                    submit()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _headless() -> None:
+    os.environ["MPLBACKEND"] = "Agg"
+    if "matplotlib" in sys.modules:  # pragma: no cover
+        import matplotlib
+        matplotlib.use("Agg")
+
+
+def make_executor(kind: str = "process", workers: int = 1, scheduler: str | None = None) -> Executor:
+    """``"serial"``, ``"process"`` (a process pool even with one worker: crashes stay isolated) or ``"dask"``."""
     if kind == "serial":
         return SerialExecutor()
     if kind == "process":
         return ProcessExecutor(workers)
-    raise ValueError(f"executor must be 'process' or 'serial', got {kind!r}")
+    if kind == "dask":
+        return DaskExecutor(scheduler or f"dask-local:{workers}", workers)
+    raise ValueError(f"executor must be 'process', 'serial' or 'dask', got {kind!r}")

@@ -37,7 +37,16 @@ from pathlib import Path
 
 from ..core.errors import ConfigError
 from ..core.settings import bool_setting, choice_setting, file_setting, number_setting, range_setting
-from .adapters import SummaryResult, TaskResult, TechniqueAdapter, check_keys, register_adapter, save_and_close, slug
+from .adapters import (
+    SummaryResult,
+    TaskResult,
+    TechniqueAdapter,
+    check_keys,
+    read_hints,
+    register_adapter,
+    save_and_close,
+    slug,
+)
 
 __all__ = ["PdfAdapter"]
 
@@ -154,14 +163,14 @@ class PdfAdapter(TechniqueAdapter):
     def validate(self, settings: dict, *, where: str, base_dir=None) -> dict:
         return pdf_settings(settings, where=where, base_dir=base_dir)
 
-    def process(self, path: Path, settings: dict, figure_dir: Path) -> TaskResult:
+    def process(self, path: Path, settings: dict, figure_dir: Path, hints=None) -> TaskResult:
         from ..io import read
         from ..pdf.series import analyse_pdf
         from ..pdf.structure import Phase
 
         path = Path(path)
         s = settings
-        m = read(path, **({"sample": s["sample"]} if "sample" in s else {}))
+        m = read(path, **read_hints(s, hints))
         figs, msgs = [], []
         tag = slug(path.stem)
         row_extra = {}

@@ -54,7 +54,16 @@ from pathlib import Path
 
 from ..core.errors import ConfigError
 from ..core.settings import bool_setting, choice_setting, file_setting, number_setting, range_setting
-from .adapters import SummaryResult, TaskResult, TechniqueAdapter, check_keys, register_adapter, save_and_close, slug
+from .adapters import (
+    SummaryResult,
+    TaskResult,
+    TechniqueAdapter,
+    check_keys,
+    read_hints,
+    register_adapter,
+    save_and_close,
+    slug,
+)
 
 __all__ = ["XasAdapter"]
 
@@ -145,12 +154,12 @@ def xas_settings(settings: dict, *, where: str, base_dir=None) -> dict:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in out.items()}
 
 
-def _spectra(path: Path, settings: dict) -> list:
+def _spectra(path: Path, settings: dict, hints=None) -> list:
     from ..io import read, read_athena_project
 
     if path.suffix.lower() == ".prj":      # each group is named by its Athena label
         return list(read_athena_project(path))
-    return [read(path, **({"sample": settings["sample"]} if "sample" in settings else {}))]
+    return [read(path, **read_hints(settings, hints))]
 
 
 def _one_spectrum(m, settings: dict, figure_dir: Path, tag: str, notes: list) -> tuple[dict, list, list]:
@@ -237,9 +246,9 @@ class XasAdapter(TechniqueAdapter):
     def validate(self, settings: dict, *, where: str, base_dir=None) -> dict:
         return xas_settings(settings, where=where, base_dir=base_dir)
 
-    def process(self, path: Path, settings: dict, figure_dir: Path) -> TaskResult:
+    def process(self, path: Path, settings: dict, figure_dir: Path, hints=None) -> TaskResult:
         path = Path(path)
-        spectra = _spectra(path, settings)
+        spectra = _spectra(path, settings, hints)
         rows, descs, figs, msgs = [], [], [], []
         for i, m in enumerate(spectra):
             tag = slug(path.stem if len(spectra) == 1 else f"{path.stem}_{m.sample or i + 1}")

@@ -12,15 +12,20 @@ and ``sample``)::
     two_theta_min = 3.0
     two_theta_max = 30.0
     prescan = 0.03                     # each pattern is fitted on its own: allow for the expansion
+    sequential = false                 # true: one task per sample, each fit starting from the last
+    order_by = "temperature_K"         # the condition that orders a sequential series
     [xrd.expansion]
     regimes = "auto"                   # or 1..4
     criterion = "bic"                  # or "aicc"
 
-Each pattern is fitted independently from the configured cell (with the
-isotropic pre-scan), so tasks run in parallel and a failed pattern costs only
-itself; ``structkit xrd sequential`` carries each fit over to the next one
-instead. The summary fits the thermal expansion of every sample with at least
-six converged temperatures.
+By default each pattern is fitted independently from the configured cell
+(with the isotropic pre-scan), so tasks run in parallel and a failed pattern
+costs only itself. With ``sequential = true`` the patterns of one sample are
+one task, fitted as ``structkit xrd sequential`` does: in the order of
+``order_by``, each fit starting from the last converged one (patterns that
+cannot be read or do not converge are listed in ``failures.csv`` and the
+series goes on). The summary fits the thermal expansion of every sample
+with at least six converged temperatures.
 """
 
 from __future__ import annotations
@@ -28,11 +33,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.errors import ConfigError, DataError
-from .adapters import SummaryResult, TaskResult, TechniqueAdapter, check_keys, register_adapter, save_and_close, slug
+from .adapters import (
+    SummaryResult,
+    TaskResult,
+    TechniqueAdapter,
+    check_keys,
+    read_hints,
+    register_adapter,
+    save_and_close,
+    slug,
+)
 
 __all__ = ["XrdAdapter", "expansion_per_sample"]
 
-_EXTRA = ("figures", "sample", "expansion")
+_EXTRA = ("figures", "sample", "expansion", "sequential", "order_by")
 _EXPANSION_KEYS = ("regimes", "criterion")
 _MIN_TEMPERATURES = 6
 
@@ -120,15 +134,68 @@ class XrdAdapter(TechniqueAdapter):
         if criterion not in ("bic", "aicc"):
             raise ConfigError(f"{where}.expansion criterion: must be \"bic\" or \"aicc\", got {criterion!r}")
         out["expansion"] = {"regimes": regimes, "criterion": criterion}
+        if not isinstance(out.get("sequential", False), bool):
+            raise ConfigError(f"{where} sequential: must be true or false, got {out['sequential']!r}")
+        out["sequential"] = out.get("sequential", False)
+        order_by = out.get("order_by", "temperature_K")
+        if not isinstance(order_by, str) or not order_by.isidentifier():
+            raise ConfigError(f"{where} order_by: must be a condition name such as \"temperature_K\" or "
+                              f"\"milling_time_h\", got {order_by!r}")
+        if "order_by" in out and not out["sequential"]:
+            raise ConfigError(f"{where} order_by: only used with sequential = true")
+        out["order_by"] = order_by
         return out
 
-    def process(self, path: Path, settings: dict, figure_dir: Path) -> TaskResult:
+    def task_unit(self, settings: dict) -> str:
+        return "sample" if settings.get("sequential") else "file"
+
+    def process_series(self, paths, settings: dict, figure_dir: Path, *, hints=None) -> TaskResult:
+        from ..core.errors import StructkitError
+        from ..io import read
+        from ..xrd import fit_sequential
+        from ..xrd.settings import lebail_job
+
+        hints = hints or [{}] * len(paths)
+        order_by = settings.get("order_by", "temperature_K")
+        ms, failures = [], []
+        for path, h in zip(paths, hints):
+            try:
+                m = read(path, **read_hints(settings, h))
+            except StructkitError as exc:
+                failures.append({"file": str(path), "error": type(exc).__name__, "message": str(exc)})
+                continue
+            if order_by not in m.conditions:
+                failures.append({"file": str(path), "error": "DataError",
+                                 "message": f"{Path(path).name}: no {order_by!r} condition (names rule, file "
+                                            "name, header or conditions.csv sidecar); left out of the series"})
+                continue
+            ms.append(m)
+        if not ms:
+            raise DataError(f"no readable pattern with a {order_by!r} condition in this series of "
+                            f"{len(paths)} file(s)", path=Path(paths[0]).parent)
+        phases, kw = lebail_job(settings)
+        seq = fit_sequential(ms, phases, order_by=order_by, **kw)
+        failures += [{"file": f, "error": "FitError", "message": f"{Path(f).name}: {why}"}
+                     for f, why in seq.failures]
+        rows = [{**row, "file": str(row.get("file") or "")} for row in seq.to_frame().to_dict("records")]
+        figs = []
+        if settings.get("figures", True):
+            sample = slug(ms[0].sample or Path(paths[0]).stem)
+            if seq.converged_results():
+                figs.append(save_and_close(seq.plot(), Path(figure_dir) / f"{sample}_sequential.png"))
+            for r in seq.results:
+                if r is not None:
+                    figs.append(save_and_close(r.plot(), Path(figure_dir) / f"{slug(Path(r.source).stem)}_lebail.png"))
+        return TaskResult(rows=rows, descriptors=seq.descriptors(), figures=figs, failures=failures,
+                          messages=[f"{Path(m.source).name}: {st}" for m, st in zip(seq.measurements, seq.status)
+                                    if st not in ("ok", "")])
+
+    def process(self, path: Path, settings: dict, figure_dir: Path, hints=None) -> TaskResult:
         from ..io import read
         from ..xrd import lebail_fit
         from ..xrd.settings import lebail_job
 
-        hints = {"sample": settings["sample"]} if "sample" in settings else {}
-        m = read(path, **hints)
+        m = read(path, **read_hints(settings, hints))
         phases, kw = lebail_job(settings)
         res = lebail_fit(m, phases, **kw)
         msgs = [] if res.message == "ok" else [f"{Path(path).name}: {res.message}"]

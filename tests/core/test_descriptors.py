@@ -377,10 +377,28 @@ def test_join_averages_repeated_temperatures_and_drops_bad_sigma():
     assert w.loc[0, "sigma_S_per_cm"] == pytest.approx(sigma_single(300.0), rel=1e-9)
 
 
-def test_join_one_point_gives_note():
-    w = join_conductivity(desc_at([300.0]), cond_frame([300.0], [1e-3]))
-    assert math.isnan(w.loc[0, "sigma_S_per_cm"])
-    assert "only 1 conductivity point" in w.loc[0, "conductivity_note"]
+def test_join_one_point_gives_sigma_only_at_that_temperature():
+    w = join_conductivity(desc_at([300.0, 310.0]), cond_frame([300.0], [1e-3]))
+    assert w.loc[0, "sigma_S_per_cm"] == 1e-3 and math.isnan(w.loc[0, "ea_eV"])
+    assert "measured at this temperature" in w.loc[0, "conductivity_note"]
+    assert math.isnan(w.loc[1, "sigma_S_per_cm"])
+    assert "only 1 conductivity point" in w.loc[1, "conductivity_note"]
+
+
+def test_join_separates_series_of_one_sample_by_condition():
+    """A milling series at one temperature: σ per milling time, not the mean of the series."""
+    rows = [DescriptorRow("NTC", "fwhm", 0.1 * h, conditions={"temperature_K": 298.15, "milling_time_h": h})
+            for h in (2.0, 6.0, 12.0)]
+    rows.append(DescriptorRow("S1", "a_angstrom", 5.6, conditions={"temperature_K": 300.0}))
+    sigma = pd.DataFrame({"sample": ["NTC"] * 3 + ["S1"] * 3, "milling_time_h": [2, 6, 12, None, None, None],
+                          "temperature_K": [298.15] * 3 + [280.0, 300.0, 320.0],
+                          "sigma_S_per_cm": [1e-5, 3e-5, 6e-5, 1e-4, 2e-4, 4e-4]})
+    w = join_conductivity(DescriptorTable.from_rows(rows), sigma)
+    ntc = w[w["sample"] == "NTC"].sort_values("milling_time_h")
+    assert ntc["sigma_S_per_cm"].tolist() == [1e-5, 3e-5, 6e-5]
+    s1 = w[w["sample"] == "S1"]
+    # three points not on one Arrhenius line: the fitted σ(300 K) is near, not at, the measured 2e-4
+    assert s1["sigma_S_per_cm"].iloc[0] == pytest.approx(2e-4, rel=0.05) and s1["ea_eV"].notna().all()
 
 
 def test_join_from_csv_path_and_method(tmp_path):

@@ -36,17 +36,35 @@ class DummyAdapter(TechniqueAdapter):
     table_name = "dummy_stats"
 
     def validate(self, settings, *, where):
-        check_keys(settings, ["scale", "delay_s", "fail_summary"], where=where)
+        check_keys(settings, ["scale", "delay_s", "fail_summary", "series"], where=where)
         delay = settings.get("delay_s", 0.0)
         if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
             raise ConfigError(f"{where} delay_s: must be a number >= 0, got {delay!r}")
         fail = settings.get("fail_summary", False)
         if not isinstance(fail, bool):
             raise ConfigError(f"{where} fail_summary: must be true or false, got {fail!r}")
-        return {"scale": positive_number(settings, "scale", where=where, default=1.0),
-                "delay_s": float(delay), "fail_summary": fail}
+        out = {"scale": positive_number(settings, "scale", where=where, default=1.0),
+               "delay_s": float(delay), "fail_summary": fail}
+        if settings.get("series"):
+            out["series"] = True
+        return out
 
-    def process(self, path: Path, settings: dict, figure_dir: Path) -> TaskResult:
+    def task_unit(self, settings):
+        return "sample" if settings.get("series") else "file"
+
+    def process_series(self, paths, settings, figure_dir, *, hints=None):
+        rows, descriptors, failures = [], [], []
+        for path, h in zip(paths, hints):
+            try:
+                r = self.process(path, settings, figure_dir, hints=h)
+            except ReadError as exc:
+                failures.append({"file": str(path), "error": "ReadError", "message": str(exc)})
+                continue
+            rows += [{**row, "file": str(path), "series_size": len(paths)} for row in r.rows]
+            descriptors += r.descriptors
+        return TaskResult(rows=rows, descriptors=descriptors, failures=failures)
+
+    def process(self, path: Path, settings: dict, figure_dir: Path, hints=None) -> TaskResult:
         text = path.read_text()
         if "corrupt" in text:
             raise ReadError("no numeric columns; re-export the file as two columns", path=path.name)
@@ -59,9 +77,11 @@ class DummyAdapter(TechniqueAdapter):
         y = data[:, 1] * settings["scale"]
         sample, temp = path.stem.rsplit("_", 1)
         t_k = float(temp.rstrip("K"))
+        hints = hints or {}
+        sample, t_k = hints.get("sample", sample), hints.get("temperature_K", t_k)
         mean, ymax = float(y.mean()), float(y.max())
         err = float(y.std(ddof=1) / math.sqrt(y.size))
-        cond = {"temperature_K": t_k}
+        cond = {"temperature_K": t_k, **hints.get("conditions", {})}
         return TaskResult(
             rows=[{"sample": sample, "temperature_K": t_k, "mean": mean, "max": np.float64(ymax),
                    "n": np.int64(y.size)}],

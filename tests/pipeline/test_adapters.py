@@ -59,8 +59,9 @@ def test_builtin_conductivity_module_is_optional():
     else:
         assert "conductivity" in available_adapters()
     assert adapters.BUILTIN_ADAPTER_MODULES == ("structkit.pipeline.conductivity", "structkit.pipeline.xrd",
-                                                "structkit.pipeline.xas", "structkit.pipeline.pdf")
-    assert {"xrd", "xas", "pdf"} <= set(available_adapters())
+                                                "structkit.pipeline.xas", "structkit.pipeline.pdf",
+                                                "structkit.pipeline.raman", "structkit.pipeline.qens")
+    assert {"xrd", "xas", "pdf", "raman", "qens"} <= set(available_adapters())
 
 
 def test_descriptor_rows_round_trip_exactly():

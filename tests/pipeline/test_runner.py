@@ -14,6 +14,7 @@ import pytest
 from dummy_adapters import CORRUPT, GOOD, make_dataset, write_campaign, write_good
 from structkit.core import ConfigError, DescriptorRow, DescriptorTable
 from structkit.pipeline import run_campaign
+from structkit.pipeline.runner import RunLog
 
 HERE = Path(__file__).parent
 
@@ -80,10 +81,19 @@ def test_rerun_uses_cache_and_is_byte_identical(campaign):
     out = campaign.parent / "out"
     run_campaign(campaign, progress=False)
     first = tables(out)
-    assert len(list((out / ".cache" / "dummy").glob("*.json"))) == 8    # failures are not cached
+    # failures of bad input are cached too: the same bytes fail the same way
+    assert len(list((out / ".cache" / "dummy").glob("*.json"))) == 10
 
     again = run_campaign(campaign, progress=False)
-    assert (again.computed, again.cached, again.failed) == (0, 8, 2)   # failures are retried
+    assert (again.computed, again.cached, again.failed) == (0, 8, 2)   # failures taken from the cache
+    assert tables(out) == first
+    prov = json.loads((out / "provenance.json").read_text())
+    assert sum(bool(i.get("cached")) for i in prov["inputs"] if i["status"] == "failed") == 2
+    retried = run_campaign(campaign, progress=False, retry_failed=True)
+    assert (retried.computed, retried.cached, retried.failed) == (0, 8, 2)
+    assert [e["file"] for e in RunLog.read(out) if e["event"] == "task" and e["run"] == prov["run"]] == []
+    assert sorted(e["file"] for e in RunLog.read(out)[-4:] if e["event"] == "task") == \
+        [f"data/{s}.txt" for s in CORRUPT]                              # only the two retried
     assert tables(out) == first
 
     write_good(campaign.parent / "data" / "S2_350K.txt", seed=99)    # change one input
