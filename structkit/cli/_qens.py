@@ -86,32 +86,26 @@ def add_parser(sub) -> None:
 
 
 def _read(args, failures):
-    from ..io import read_qens
-    from ..qens import QENSData
+    from ..pipeline.qens import read_qens_data
 
     out = []
     for path in args.paths:
         try:
-            ms = read_qens(path, q=args.q, energy_unit=args.energy_unit, energy_sign=args.energy_sign)
-            d = QENSData.from_measurements(ms)
-            if args.detailed_balance:
-                d = d.symmetrized()
-            out.append(d)
+            out.append(read_qens_data(path, q=args.q, energy_unit=args.energy_unit, energy_sign=args.energy_sign,
+                                      detailed_balance=args.detailed_balance))
         except StructkitError as exc:
             failures.append({"file": str(path), "error": type(exc).__name__, "message": str(exc)})
     return out
 
 
 def _resolution(args):
-    from ..io import read_qens
-    from ..qens import QENSData, Resolution
+    from ..pipeline.qens import qens_resolution
 
     if (args.resolution is None) == (args.resolution_fwhm is None):
         raise ConfigError("give exactly one of --resolution (a vanadium file) or --resolution-fwhm (meV)")
-    if args.resolution_fwhm is not None:
-        return Resolution.gaussian(args.resolution_fwhm)
-    ms = read_qens(args.resolution, q=args.q, energy_unit=args.energy_unit, energy_sign=args.energy_sign)
-    return Resolution.from_vanadium(QENSData.from_measurements(ms), model=args.resolution_model)
+    return qens_resolution(resolution=args.resolution, resolution_fwhm=args.resolution_fwhm,
+                           resolution_model=args.resolution_model, q=args.q, energy_unit=args.energy_unit,
+                           energy_sign=args.energy_sign)
 
 
 def _stem(d) -> str:
@@ -129,24 +123,21 @@ def _settings(args, **extra):
 
 
 def _fit(args) -> int:
+    from ..pipeline.qens import immobile_fraction_value, qens_fit_kws
     from ..qens import fit_temperatures, parse_law
 
     failures = []
     law = parse_law(args.model)
     res = _resolution(args)
     data = _read(args, failures)
-    imm = {"fit": True, "none": False}.get(str(args.immobile_fraction).lower())
-    if imm is None:
-        try:
-            imm = float(args.immobile_fraction)
-        except ValueError:
-            raise ConfigError(f"--immobile-fraction takes fit, none or a number, not {args.immobile_fraction!r}") from None
-    fixed = dict(args.fix or [])
+    try:
+        imm = immobile_fraction_value(args.immobile_fraction)
+    except ValueError:
+        raise ConfigError(f"--immobile-fraction takes fit, none or a number, not {args.immobile_fraction!r}") from None
     rows, descs, figs = [], [], []
     if data:
         shared = [s.strip() for s in args.shared.split(",") if s.strip()] if args.joint else []
-        kws = dict(immobile_fraction=imm, libration=args.libration, scale=args.scale, background=args.background,
-                   energy_range=args.energy_range, q_range=args.q_range, fixed=fixed)
+        kws = qens_fit_kws({**vars(args), "immobile_fraction": imm, "fix": dict(args.fix or [])})
         try:
             series = fit_temperatures(data, res, law, shared=shared,
                                       arrhenius=bool(args.joint and "tau_ps" in law.param_names

@@ -123,27 +123,11 @@ def add_nmr_parser(sub) -> None:
     lines.set_defaults(handler=_nmr_lines)
 
 
-def _baseline_arg(args):
-    name = str(args.baseline).lower()
-    if name == "none":
-        return None
-    kws = {"method": name}
-    if name == "poly":
-        if not args.anchors:
-            raise ConfigError("--baseline poly needs band-free windows: --anchors LO,HI (repeatable)")
-        kws.update(anchors=args.anchors, poly_order=args.poly_order)
-    elif name in ("modpoly", "imodpoly"):
-        kws["poly_order"] = args.poly_order
-    elif name in ("asls", "arpls", "airpls"):
-        kws["lam"] = args.lam
-    return kws
-
-
 def _fit_kws(args) -> dict:
-    despike = ({"min_width": args.min_width} if args.min_width else True) if args.despike else False
-    return dict(bands=args.table, select=args.select, peaks=args.peaks, window=args.window,
-                baseline=_baseline_arg(args), despike=despike, shape=args.shape, background=args.background,
-                sigma=args.sigma, same_width=args.same_width or (), max_bands=args.max_bands)
+    from ..pipeline.raman import raman_fit_kws
+    if str(args.baseline).lower() == "poly" and not args.anchors:
+        raise ConfigError("--baseline poly needs band-free windows: --anchors LO,HI (repeatable)")
+    return raman_fit_kws(vars(args))
 
 
 def _settings(args) -> dict:
