@@ -46,3 +46,30 @@ def test_bad_settings_name_the_key(folder, xrd, expected):
     with pytest.raises(ConfigError, match=expected) as info:
         _campaign(folder, **xrd)
     assert "c.toml [xrd]" in str(info.value)
+
+
+def test_sequential_series_is_one_task_per_sample(tmp_path):
+    """sequential = true: each sample's patterns are one task, fitted in temperature order from the last fit."""
+    import numpy as np
+    import pandas as pd
+
+    from structkit.pipeline import run_campaign
+    from structkit.pipeline.synthetic import campaign_truth, lattice_parameter, write_synthetic_campaign
+
+    path = write_synthetic_campaign(tmp_path, samples=2, temperatures=8, milling_times=(), raman=False, corrupt=0,
+                                    executor="serial")
+    text = path.read_text().replace("prescan = 0.03\n", "prescan = 0.03\nsequential = true\n")
+    text = text.replace('[conductivity]\ninputs = ["vt/eis/*.txt"]', '[conductivity]\ninputs = ["vt/eis/S1_*.txt"]')
+    path.write_text(text)
+    (tmp_path / "vt" / "xrd" / "S2_300K.xye").write_text("garbage\n")      # one bad member of S2's series
+    report = run_campaign(path, progress=False)
+    assert report.per_technique["xrd"] == {"computed": 2, "cached": 0, "failed": 0}
+    assert [(f.file, f.technique) for f in report.failures] == [("vt/xrd/S2_300K.xye", "xrd")]
+    cells = pd.read_csv(tmp_path / "out" / "cells.csv")
+    assert len(cells) == 16 and cells["converged"].all() and set(cells["status"]) == {"ok"}
+    truth = campaign_truth(samples=2, temperatures=8)
+    for sample, g in cells.groupby("sample"):
+        law = truth["samples"][sample]
+        expected = lattice_parameter(law, g["temperature_K"].to_numpy())
+        np.testing.assert_allclose(g["a_angstrom"], expected, atol=5e-4)
+    assert g["file"].str.startswith("vt/xrd/").all()
