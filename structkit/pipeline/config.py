@@ -10,6 +10,7 @@ r"""The campaign file: one TOML file that says what ``structkit run`` does.
     scheduler = "dask-local:2"    # Dask only: "tcp://HOST:PORT" or "dask-local:N" (implies executor = "dask")
     names = '(?P<sample>[^/_]+)_(?P<temperature_K>\d+)K'   # default names rule (structkit.pipeline.names)
     analysis = true               # cross-technique correlations and breakpoints (default true)
+    figures = true                # figures of the cross-technique analysis (default true)
     report = true                 # report.html (default true)
 
     [conductivity]                # one table per technique (a registered adapter name)
@@ -63,7 +64,7 @@ from .names import NamesRule
 __all__ = ["Campaign", "TechniqueConfig", "JoinConfig", "load_campaign", "parse_campaign",
            "CAMPAIGN_KEYS", "JOIN_KEYS"]
 
-CAMPAIGN_KEYS = ("name", "output", "workers", "executor", "scheduler", "names", "analysis", "report")
+CAMPAIGN_KEYS = ("name", "output", "workers", "executor", "scheduler", "names", "analysis", "report", "figures")
 JOIN_KEYS = ("descriptors", "form", "regimes", "temperature_K")
 EXECUTORS = ("process", "serial", "dask")
 
@@ -108,8 +109,8 @@ class Campaign:
     executor : {"process", "serial", "dask"}
     scheduler : str or None
         Dask scheduler: ``"tcp://HOST:PORT"`` or ``"dask-local:N"``.
-    analysis, report : bool
-        Write the cross-technique analysis and ``report.html``.
+    analysis, figures, report : bool
+        Write the cross-technique analysis, its figures and ``report.html``.
     techniques : tuple of TechniqueConfig
         In the order of the file.
     join : JoinConfig
@@ -127,6 +128,7 @@ class Campaign:
     executor: str = "process"
     scheduler: str | None = None
     analysis: bool = True
+    figures: bool = True
     report: bool = True
     techniques: tuple[TechniqueConfig, ...] = ()
     join: JoinConfig = JoinConfig()
@@ -231,7 +233,7 @@ def parse_campaign(table: Mapping[str, Any], *, base_dir, source: str = "<dict>"
     if scheduler and executor != "dask":
         raise ConfigError(f"{where} scheduler: is for executor = \"dask\", but executor = {executor!r}")
     flags = {}
-    for key in ("analysis", "report"):
+    for key in ("analysis", "report", "figures"):
         flags[key] = camp.get(key, True)
         if not isinstance(flags[key], bool):
             raise ConfigError(f"{where} {key}: must be true or false, got {flags[key]!r}")

@@ -38,19 +38,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..conductivity.synthetic import SEED000_LAW, SEED001_NA_LAW, blocking_pellet_impedance, \
-    piecewise_arrhenius_sigma
+from ..conductivity.synthetic import SEED000_LAW, SEED001_NA_LAW, piecewise_arrhenius_sigma
+from .synthetic import DIAMETER_CM, THICKNESS_CM, XRD_WAVELENGTH, impedance_csv_text, neisys_text, \
+    pellet_spectrum, xrd_counts, xye_text
 
 __all__ = ["write_demo_campaign", "run_demo"]
-
-THICKNESS_CM = 0.1
-DIAMETER_CM = 0.5
-_FREQ = np.logspace(7, -2, 82)
-XRD_WAVELENGTH = 0.71414
-
-
-def _noisy(z, rng, rel=0.005):
-    return z + rel * np.abs(z) * (rng.standard_normal(z.size) + 1j * rng.standard_normal(z.size))
 
 
 def _lattice_parameter(t_K):
@@ -62,8 +54,7 @@ def _lattice_parameter(t_K):
 
 def _write_xrd_series(folder: Path, rng) -> None:
     """fcc patterns of NBH from -120 to 200 C (the forward model of :mod:`structkit.xrd.profiles`)."""
-    from ..xrd.profiles import powder_pattern, profile_fwhm_eta, two_theta_deg
-    from ..xrd.reflections import Cell, d_spacing, generate_reflections
+    from ..xrd.reflections import Cell, generate_reflections
 
     folder.mkdir(parents=True, exist_ok=True)
     tt = np.arange(3.0, 30.0, 0.008)
@@ -71,15 +62,10 @@ def _write_xrd_series(folder: Path, rng) -> None:
     ref = generate_reflections("Fm-3m", Cell(10.0, 10.0, 10.0), d_min_angstrom=lam / (2 * np.sin(np.radians(16.0))))
     strength = ref.multiplicity * 2500.0 * np.random.default_rng(12).uniform(0.3, 1.0, len(ref))
     for t_c in np.arange(-120, 201, 20):
-        a = float(_lattice_parameter(t_c + 273.15))
-        centres = two_theta_deg(d_spacing(ref.hkl, Cell(a, a, a)), lam) + 0.006
-        fwhm, eta = profile_fwhm_eta(centres, 0.0, 0.0, 0.0009, 0.0, 0.01)
-        calc = powder_pattern(tt, centres, strength * np.exp(-0.05 * centres), fwhm, eta) + 250 + 60 * np.exp(-tt / 8)
-        y = rng.poisson(calc).astype(float)
-        lines = ["# synthetic powder pattern (structkit demo, seed 000 expansion law)", "# sample = NBH",
-                 f"# temperature = {t_c} C", f"# wavelength = {lam} A", "# 2theta_deg counts sigma"]
-        lines += [f"{x:.3f} {v:.0f} {np.sqrt(max(v, 1.0)):.2f}" for x, v in zip(tt, y)]
-        (folder / f"NBH_{t_c}C.xye").write_text("\n".join(lines) + "\n")
+        y = xrd_counts(tt, float(_lattice_parameter(t_c + 273.15)), ref.hkl, strength, rng, wavelength=lam)
+        header = ["# synthetic powder pattern (structkit demo, seed 000 expansion law)", "# sample = NBH",
+                  f"# temperature = {t_c} C", f"# wavelength = {lam} A", "# 2theta_deg counts sigma"]
+        (folder / f"NBH_{t_c}C.xye").write_text(xye_text(header, tt, y))
 
 
 #: seed 002: σ(25 °C) after 6, 26 and 40 h of milling (S/cm); the Ea are a model (not in the seed's text)
@@ -145,34 +131,23 @@ def write_demo_campaign(folder) -> Path:
     folder = Path(folder)
     eis = folder / "eis"
     eis.mkdir(parents=True, exist_ok=True)
-    area = np.pi * (DIAMETER_CM / 2) ** 2
     rng = np.random.default_rng(20261123)
     t_nbh = np.arange(-100, 181, 20)
     for t_c, s in zip(t_nbh, piecewise_arrhenius_sigma(t_nbh + 273.15, **SEED000_LAW)):
-        z = _noisy(blocking_pellet_impedance(_FREQ, sigma_S_per_cm=s, thickness_cm=THICKNESS_CM,
-                                             area_cm2=area), rng)
-        lines = [f"NBH_{t_c}deg ", "Fixed value(s) :  AC Volt  [Vrms]=1.0000e-02  ",
-                 "   Freq.[Hz]   \tZs'[ohm]  \tZs''[ohm]"]
-        lines += [f" {f:.5e}\t {zz.real:.6e}\t{zz.imag:.6e}" for f, zz in zip(_FREQ, z)]
-        (eis / f"NBH_{t_c}deg.txt").write_text("\n".join(lines) + "\n")
+        (eis / f"NBH_{t_c}deg.txt").write_text(neisys_text(f"NBH_{t_c}deg", pellet_spectrum(s, rng)))
     t_mil = np.arange(-90, 111, 20)
     for t_c, s in zip(t_mil, piecewise_arrhenius_sigma(t_mil + 273.15, **SEED001_NA_LAW)):
-        z = _noisy(blocking_pellet_impedance(_FREQ, sigma_S_per_cm=s, thickness_cm=THICKNESS_CM,
-                                             area_cm2=area, eps_r=12.0), rng)
-        lines = ["# synthetic impedance spectrum (structkit demo, seed 001 law)", "# sample = MIL121-Na",
-                 f"# temperature = {t_c} C", "frequency_Hz,Z_real_ohm,Z_imag_ohm"]
-        lines += [f"{f:.6e},{zz.real:.7e},{zz.imag:.7e}" for f, zz in zip(_FREQ, z)]
-        (eis / f"MIL121-Na_run{int(t_c) + 100:03d}.csv").write_text("\n".join(lines) + "\n")
+        header = ["# synthetic impedance spectrum (structkit demo, seed 001 law)", "# sample = MIL121-Na",
+                  f"# temperature = {t_c} C"]
+        (eis / f"MIL121-Na_run{int(t_c) + 100:03d}.csv").write_text(
+            impedance_csv_text(header, pellet_spectrum(s, rng, eps_r=12.0)))
     t_ntc = np.arange(25, 71, 15)
     for hours, (s25, ea) in NTC_SERIES.items():
         law = {"ea_eV": (ea,), "breakpoints_K": (), "sigma_ref_S_per_cm": s25, "t_ref_K": 298.15}
         for t_c, s in zip(t_ntc, piecewise_arrhenius_sigma(t_ntc + 273.15, **law)):
-            z = _noisy(blocking_pellet_impedance(_FREQ, sigma_S_per_cm=s, thickness_cm=THICKNESS_CM,
-                                                 area_cm2=area), rng)
-            lines = ["# synthetic impedance spectrum (structkit demo, seed 002 milling series)",
-                     f"# sample = NTC-{hours}h", f"# temperature = {t_c} C", "frequency_Hz,Z_real_ohm,Z_imag_ohm"]
-            lines += [f"{f:.6e},{zz.real:.7e},{zz.imag:.7e}" for f, zz in zip(_FREQ, z)]
-            (eis / f"NTC-{hours}h_{t_c}C.csv").write_text("\n".join(lines) + "\n")
+            header = ["# synthetic impedance spectrum (structkit demo, seed 002 milling series)",
+                      f"# sample = NTC-{hours}h", f"# temperature = {t_c} C"]
+            (eis / f"NTC-{hours}h_{t_c}C.csv").write_text(impedance_csv_text(header, pellet_spectrum(s, rng)))
     _write_xrd_series(folder / "xrd", rng)
     try:
         import larch  # noqa: F401

@@ -665,7 +665,8 @@ def _analysis_outputs(run: _Run, table: DescriptorTable, joined) -> None:
     from .analysis import cross_technique
 
     try:
-        res = cross_technique(table, joined, figure_dir=run.out / "figures" / "analysis")
+        res = cross_technique(table, joined,
+                              figure_dir=run.out / "figures" / "analysis" if run.campaign.figures else None)
     except Exception as exc:  # noqa: BLE001 - recorded; the other outputs stand
         run.failures.append(failure_from_exception(_SUMMARY, "analysis", exc))
         if not isinstance(exc, StructkitError):

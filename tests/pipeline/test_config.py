@@ -44,7 +44,7 @@ def test_defaults_and_inputs(folder):
 def test_unknown_key_names_key_and_allowed(folder):
     msg = error(folder, '[campaign]\nwokers = 2\n[dummy]\ninputs = ["data/*.txt"]\n')
     assert msg == ("campaign.toml [campaign] wokers: unknown key; "
-                   "allowed keys are name, output, workers, executor, scheduler, names, analysis, report")
+                   "allowed keys are name, output, workers, executor, scheduler, names, analysis, report, figures")
     msg = error(folder, '[dummy]\ninputs = ["data/*.txt"]\nscael = 2\n')
     assert msg.startswith("campaign.toml [dummy] scael: unknown key; allowed keys are inputs, ")
     msg = error(folder, '[dummy]\ninputs = ["data/*.txt"]\n[join]\nfrom = "sigma"\n')
