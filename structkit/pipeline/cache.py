@@ -114,7 +114,7 @@ def result_to_plain(result: TaskResult) -> dict:
             "descriptors": [_row_to_json(r) for r in result.descriptors],
             "figures": [str(f) for f in result.figures],
             "messages": [str(m) for m in result.messages],
-            "failures": [{k: str(f[k]) for k in ("file", "error", "message")} for f in result.failures]}
+            "failures": [{k: str(f[k]) for k in _FAILURE_FIELDS} for f in result.failures]}
 
 
 def encode_result(result: TaskResult) -> str:
@@ -209,11 +209,6 @@ class ResultCache:
                  "structkit_version": structkit_version,
                  "failure": {k: str(failure[k]) for k in _FAILURE_FIELDS}}
         return atomic_write_text(self.path(technique, key), json.dumps(entry, separators=(",", ":")))
-
-    def entries(self, technique: str | None = None):
-        """Paths of the cache entries (of one technique, or all)."""
-        root = self.root / technique if technique else self.root
-        return sorted(p for p in root.rglob("*.json") if not is_temp_file(p)) if root.is_dir() else []
 
     def clean_temp_files(self) -> int:
         return remove_temp_files(self.root, recursive=True)

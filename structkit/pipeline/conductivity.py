@@ -110,6 +110,30 @@ def summarise_sigma_table(frame, *, regimes="auto", form="sigmaT", criterion="bi
     return regime_table, bp_table, descs, figs, msgs, sigma_series
 
 
+def arrhenius_settings(arr, *, where: str, quantity: bool = True) -> dict:
+    """The validated ``[<table>.arrhenius]`` sub-table (``quantity`` only where σ has bulk and total)."""
+    table = where.rsplit("[", 1)[-1].rstrip("]")
+    if not isinstance(arr, dict):
+        raise ConfigError(f"{where} arrhenius: must be a table, e.g. [{table}.arrhenius]")
+    check_keys(arr, _ARRHENIUS_KEYS if quantity else _ARRHENIUS_KEYS[:-1], where=f"{where}.arrhenius")
+    regimes = arr.get("regimes", "auto")
+    if regimes != "auto" and not (isinstance(regimes, int) and 1 <= regimes <= 4):
+        raise ConfigError(f"{where}.arrhenius regimes: must be \"auto\" or 1-4, got {regimes!r}")
+    form = arr.get("form", "sigmaT")
+    if form not in ("sigmaT", "sigma"):
+        raise ConfigError(f"{where}.arrhenius form: must be \"sigmaT\" or \"sigma\", got {form!r}")
+    criterion = arr.get("criterion", "bic")
+    if criterion not in ("bic", "aicc"):
+        raise ConfigError(f"{where}.arrhenius criterion: must be \"bic\" or \"aicc\", got {criterion!r}")
+    out = {"regimes": regimes, "form": form, "criterion": criterion}
+    if quantity:
+        out["quantity"] = arr.get("quantity", "bulk")
+        if out["quantity"] not in ("bulk", "total"):
+            raise ConfigError(f"{where}.arrhenius quantity: must be \"bulk\" or \"total\", "
+                              f"got {out['quantity']!r}")
+    return out
+
+
 class ConductivityAdapter(TechniqueAdapter):
     """Impedance spectrum -> EISResult (per file); σ(T) -> Arrhenius (per sample)."""
 
@@ -147,23 +171,7 @@ class ConductivityAdapter(TechniqueAdapter):
         if "sample" in settings:
             out["sample"] = str(settings["sample"])
         out["figures"] = bool(settings.get("figures", True))
-        arr = settings.get("arrhenius", {})
-        if not isinstance(arr, dict):
-            raise ConfigError(f"{where} arrhenius: must be a table, e.g. [conductivity.arrhenius]")
-        check_keys(arr, _ARRHENIUS_KEYS, where=f"{where}.arrhenius")
-        regimes = arr.get("regimes", "auto")
-        if regimes != "auto" and not (isinstance(regimes, int) and 1 <= regimes <= 4):
-            raise ConfigError(f"{where}.arrhenius regimes: must be \"auto\" or 1-4, got {regimes!r}")
-        form = arr.get("form", "sigmaT")
-        if form not in ("sigmaT", "sigma"):
-            raise ConfigError(f"{where}.arrhenius form: must be \"sigmaT\" or \"sigma\", got {form!r}")
-        criterion = arr.get("criterion", "bic")
-        if criterion not in ("bic", "aicc"):
-            raise ConfigError(f"{where}.arrhenius criterion: must be \"bic\" or \"aicc\", got {criterion!r}")
-        quantity = arr.get("quantity", "bulk")
-        if quantity not in ("bulk", "total"):
-            raise ConfigError(f"{where}.arrhenius quantity: must be \"bulk\" or \"total\", got {quantity!r}")
-        out["arrhenius"] = {"regimes": regimes, "form": form, "criterion": criterion, "quantity": quantity}
+        out["arrhenius"] = arrhenius_settings(settings.get("arrhenius", {}), where=where)
         return out
 
     def process(self, path: Path, settings: dict, figure_dir: Path, hints=None) -> TaskResult:
@@ -239,12 +247,7 @@ class SigmaTableAdapter(TechniqueAdapter):
         if not isinstance(conds, list) or not all(isinstance(c, str) and c.isidentifier() for c in conds):
             raise ConfigError(f"{where} conditions: must be a list of column names, e.g. [\"milling_time_h\"]")
         out["conditions"] = list(conds)
-        arr = settings.get("arrhenius", {})
-        if not isinstance(arr, dict):
-            raise ConfigError(f"{where} arrhenius: must be a table, e.g. [sigma_table.arrhenius]")
-        full = ConductivityAdapter().validate({"thickness_cm": 1.0, "area_cm2": 1.0, "arrhenius": arr},
-                                              where=where)
-        out["arrhenius"] = {k: v for k, v in full["arrhenius"].items() if k != "quantity"}
+        out["arrhenius"] = arrhenius_settings(settings.get("arrhenius", {}), where=where, quantity=False)
         return out
 
     def process(self, path: Path, settings: dict, figure_dir: Path, hints=None) -> TaskResult:

@@ -229,12 +229,16 @@ class SerialExecutor:
 
 
 def _worker_init() -> None:
-    # workers are headless; set before anything imports matplotlib
+    _headless()
+    _die_with_parent()
+
+
+def _headless() -> None:
+    """Workers draw without a screen; set before anything imports matplotlib (local and Dask workers)."""
     os.environ["MPLBACKEND"] = "Agg"
     if "matplotlib" in sys.modules:  # pragma: no cover - only if a preload imported it
         import matplotlib
         matplotlib.use("Agg")
-    _die_with_parent()
 
 
 def _die_with_parent() -> None:
@@ -340,7 +344,6 @@ class DaskExecutor:
     def __init__(self, scheduler: str = "dask-local", workers: int = 1):
         self.scheduler = scheduler
         self.workers = workers
-        self.address: str | None = None
 
     def _client(self):
         try:
@@ -373,7 +376,6 @@ class DaskExecutor:
         client, cluster = self._client()
         try:
             client.run(_headless)
-            self.address = client.scheduler.address
             limit = 2 * self.workers
             inflight: dict = {}
             pending = as_completed()
@@ -407,13 +409,6 @@ class DaskExecutor:
             client.close()
             if cluster is not None:
                 cluster.close()
-
-
-def _headless() -> None:
-    os.environ["MPLBACKEND"] = "Agg"
-    if "matplotlib" in sys.modules:  # pragma: no cover
-        import matplotlib
-        matplotlib.use("Agg")
 
 
 def make_executor(kind: str = "process", workers: int = 1, scheduler: str | None = None) -> Executor:

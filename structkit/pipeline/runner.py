@@ -383,7 +383,6 @@ class _Run:
     unstored: dict[tuple[str, str], str] = field(default_factory=dict)  # results the cache could not keep
     settings: dict[str, dict] = field(default_factory=dict)
     summary_messages: dict[str, list[str]] = field(default_factory=dict)
-    summary_figures: dict[str, list[str]] = field(default_factory=dict)
     technique_tables: dict[str, list[str]] = field(default_factory=dict)
     written: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -592,7 +591,6 @@ def _technique_outputs(run: _Run):
             if summary.conductivity is not None:
                 conductivity.append(pd.DataFrame(summary.conductivity))
             figures = [Path(f).as_posix() for f in summary.figures]
-            run.summary_figures[tech.name] = figures
             run.summary_messages[tech.name] = [str(m) for m in summary.messages] + \
                 [f"figure: {f}" for f in figures]
             run.log.event("summary", technique=tech.name, tables=sorted(summary.tables),
@@ -678,7 +676,6 @@ def _analysis_outputs(run: _Run, table: DescriptorTable, joined) -> None:
     run.technique_tables["analysis"] = ["correlations.csv", "breakpoint_events.csv", "breakpoints_compared.csv"]
     figures = [Path(os.path.relpath(f, run.out)).as_posix() if Path(f).is_absolute() else Path(f).as_posix()
                for f in res.figures]
-    run.summary_figures["analysis"] = figures
     run.summary_messages["analysis"] = [str(m) for m in res.messages] + [f"figure: {f}" for f in figures]
 
 
