@@ -287,8 +287,21 @@ def _key_value(v):
     return v
 
 
+def _fit_group(item):
+    """One sample's σ(T) series -> ("fit", PiecewiseFit, tmin, tmax) or ("note", why, points)."""
+    t, sig, err, form, regimes = item
+    points = (t, sig, err)
+    if len(t) < 2:
+        return ("note", f"only {len(t)} conductivity point(s) for this sample", points)
+    try:
+        pw = _arrhenius_engine(t, sig, err, form, regimes)
+    except Exception as exc:  # noqa: BLE001 - a StructkitError from the engine; recorded per sample
+        return ("note", f"Arrhenius fit failed: {exc}", points)
+    return ("fit", pw, float(t.min()), float(t.max()))
+
+
 def join_conductivity(descriptors, conductivity, *, form: str = "sigmaT", regimes: int | str = "auto",
-                      temperature_K: float | None = None):
+                      temperature_K: float | None = None, pmap=None):
     """Attach σ and Ea to a descriptor table, one row per (sample, conditions).
 
     Parameters
@@ -308,6 +321,9 @@ def join_conductivity(descriptors, conductivity, *, form: str = "sigmaT", regime
     temperature_K : float, optional
         Temperature at which to attach σ for descriptor rows that carry no
         ``temperature_K`` condition (e.g. a milling series measured at RT).
+    pmap : callable, optional
+        ``pmap(func, items) -> list``, an ordered map that runs the per-sample
+        Arrhenius fits elsewhere (a campaign's workers); default: one after another here.
 
     Returns
     -------
@@ -338,22 +354,16 @@ def join_conductivity(descriptors, conductivity, *, form: str = "sigmaT", regime
                                                   sort=True).groups.items()]
     else:
         groups = [((), cond)]
+    items = []
     for key, g in groups:
-        key = tuple(_key_value(v) for v in key)
         g = g.sort_values("temperature_K")
         g = g.groupby("temperature_K", as_index=False).mean(numeric_only=True)
         err = g["sigma_stderr_S_per_cm"] if "sigma_stderr_S_per_cm" in g.columns else None
-        points = (g["temperature_K"].to_numpy(float), g["sigma_S_per_cm"].to_numpy(float),
-                  None if err is None else err.to_numpy(float))
-        if len(g) < 2:
-            fits[key] = ("note", f"only {len(g)} conductivity point(s) for this sample", points)
-            continue
-        try:
-            pw = _arrhenius_engine(g["temperature_K"], g["sigma_S_per_cm"], err, form, regimes)
-        except Exception as exc:  # a StructkitError from the engine; recorded per sample
-            fits[key] = ("note", f"Arrhenius fit failed: {exc}", points)
-            continue
-        fits[key] = ("fit", pw, float(g["temperature_K"].min()), float(g["temperature_K"].max()))
+        items.append((g["temperature_K"].to_numpy(float), g["sigma_S_per_cm"].to_numpy(float),
+                      None if err is None else err.to_numpy(float), form, regimes))
+    results = list((pmap or map)(_fit_group, items))
+    for (key, _), entry in zip(groups, results):
+        fits[tuple(_key_value(v) for v in key)] = entry
     out = {c: [] for c in ("sigma_S_per_cm", "sigma_stderr_S_per_cm", "ea_eV", "ea_stderr_eV",
                            "conductivity_regime", "conductivity_note")}
     has_t = "temperature_K" in wide.columns

@@ -36,6 +36,7 @@ structkit.core.errors.ConfigError: campaign.toml [echo_doctest] tickness_cm: unk
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 import threading
 from abc import ABC, abstractmethod
@@ -53,7 +54,7 @@ if TYPE_CHECKING:  # pandas is imported only where a table is built
 __all__ = [
     "TaskResult", "SummaryResult", "TechniqueAdapter",
     "register_adapter", "get_adapter", "available_adapters",
-    "check_keys", "positive_number", "atomic_savefig", "save_and_close", "slug", "read_hints",
+    "accepts_keyword", "check_keys", "positive_number", "atomic_savefig", "save_and_close", "slug", "read_hints",
 ]
 
 #: Modules that register the built-in adapters; imported on first look-up.
@@ -189,8 +190,22 @@ class TechniqueAdapter(ABC):
 
         ``out_dir`` is the output directory; figures go to ``out_dir / "figures"``.
         The default returns an empty :class:`SummaryResult`.
+
+        An adapter may declare a keyword ``pmap=None``: the runner then passes the
+        executor's ordered map, ``pmap(func, items) -> list``, which computes
+        ``func(item)`` for every item on the run's workers (``func`` a module-level
+        function that catches the errors it expects). Per-sample fits then run in
+        parallel instead of one after another here.
         """
         return SummaryResult()
+
+
+def accepts_keyword(func, name: str) -> bool:
+    """Whether ``func`` declares the keyword ``name`` (adapters opt in to ``hints`` and ``pmap``)."""
+    try:
+        return name in inspect.signature(func).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
 
 
 # -- registry ----------------------------------------------------------------

@@ -45,8 +45,19 @@ _ARRHENIUS_KEYS = ("regimes", "form", "criterion", "quantity")
 
 
 
+def _arrhenius_one(item):
+    """One σ(T) series -> ArrheniusResult, or the DataError/ConfigError it raised (returned, not raised)."""
+    from ..conductivity.arrhenius import fit_arrhenius
+
+    args, kwargs = item
+    try:
+        return fit_arrhenius(*args, **kwargs)
+    except (DataError, ConfigError) as exc:
+        return exc
+
+
 def summarise_sigma_table(frame, *, regimes="auto", form="sigmaT", criterion="bic", quantity="bulk",
-                          figure_dir: Path | None = None, figure_prefix: str = "", by=()):
+                          figure_dir: Path | None = None, figure_prefix: str = "", by=(), pmap=None):
     """Arrhenius fits per sample of a σ table (the rows :meth:`EISResult.to_row` makes).
 
     ``by`` names condition columns other than the temperature (``milling_time_h`` ...) that split
@@ -54,17 +65,16 @@ def summarise_sigma_table(frame, *, regimes="auto", form="sigmaT", criterion="bi
     those conditions, whose descriptors carry them.
 
     Returns ``(regime_table, breakpoint_table, descriptors, figures, messages, sigma_series)``;
-    a sample whose fit fails is reported in ``messages`` and skipped.
+    a sample whose fit fails is reported in ``messages`` and skipped. ``pmap(func, items) -> list``
+    (an ordered map, e.g. a campaign's executor) runs the fits elsewhere; default: here.
     """
     import dataclasses
 
     import pandas as pd
 
-    from ..conductivity.arrhenius import fit_arrhenius
-
     col = "sigma_S_per_cm" if quantity == "bulk" else "sigma_total_S_per_cm"
     ecol = "sigma_stderr_S_per_cm" if quantity == "bulk" else "sigma_total_stderr_S_per_cm"
-    regs, bps, descs, figs, msgs, series = [], [], [], [], [], []
+    regs, bps, descs, figs, msgs, series, items, keys = [], [], [], [], [], [], [], []
     if frame.empty or "temperature_K" not in frame.columns or col not in frame.columns:
         return (pd.DataFrame(), pd.DataFrame(), descs, figs,
                 ["no spectra with a temperature and a conductivity: no Arrhenius fit"], pd.DataFrame())
@@ -89,11 +99,12 @@ def summarise_sigma_table(frame, *, regimes="auto", form="sigmaT", criterion="bi
         if len(g) < 3:
             msgs.append(f"sample {label!r}: {len(g)} temperature(s); an Arrhenius fit needs 3")
             continue
-        try:
-            res = fit_arrhenius(g["temperature_K"].to_numpy(), g[col].to_numpy(), g[ecol].to_numpy(),
-                                form=form, regimes=regimes, criterion=criterion, sample=sample)
-        except (DataError, ConfigError) as exc:
-            msgs.append(f"sample {label!r}: Arrhenius fit failed: {exc}")
+        items.append(((g["temperature_K"].to_numpy(), g[col].to_numpy(), g[ecol].to_numpy()),
+                      dict(form=form, regimes=regimes, criterion=criterion, sample=sample)))
+        keys.append((sample, conds, label))
+    for (sample, conds, label), res in zip(keys, list((pmap or map)(_arrhenius_one, items))):
+        if isinstance(res, Exception):
+            msgs.append(f"sample {label!r}: Arrhenius fit failed: {res}")
             continue
         regs.append(res.to_frame().assign(quantity=quantity, **conds))
         bps.append(res.breakpoints_frame().assign(**conds))
@@ -195,7 +206,7 @@ class ConductivityAdapter(TechniqueAdapter):
         row["file"] = str(path)
         return TaskResult(rows=[row], descriptors=res.descriptors(), figures=figs, messages=msgs)
 
-    def summarise(self, results, settings: dict, out_dir: Path) -> SummaryResult:
+    def summarise(self, results, settings: dict, out_dir: Path, *, pmap=None) -> SummaryResult:
         import pandas as pd
 
         rows = [r for res in results for r in res.rows]
@@ -206,7 +217,8 @@ class ConductivityAdapter(TechniqueAdapter):
         by = sorted({k for res in results for d in res.descriptors for k in d.conditions} - {"temperature_K"})
         regs, bps, descs, figs, msgs, series = summarise_sigma_table(
             frame, regimes=a.get("regimes", "auto"), form=a.get("form", "sigmaT"),
-            criterion=a.get("criterion", "bic"), quantity=a.get("quantity", "bulk"), figure_dir=fig_dir, by=by)
+            criterion=a.get("criterion", "bic"), quantity=a.get("quantity", "bulk"), figure_dir=fig_dir, by=by,
+            pmap=pmap)
         figs = [str(Path(f).relative_to(out_dir)) if Path(f).is_absolute() else f for f in figs]
         conductivity = series if len(series) else None
         return SummaryResult(tables={"arrhenius": regs, "breakpoints": bps}, descriptors=descs,
@@ -282,7 +294,7 @@ class SigmaTableAdapter(TechniqueAdapter):
         # σ itself is the conductivity the join attaches, not a descriptor
         return TaskResult(rows=rows)
 
-    def summarise(self, results, settings: dict, out_dir: Path) -> SummaryResult:
+    def summarise(self, results, settings: dict, out_dir: Path, *, pmap=None) -> SummaryResult:
         import pandas as pd
 
         frame = pd.DataFrame([r for res in results for r in res.rows])
@@ -292,7 +304,7 @@ class SigmaTableAdapter(TechniqueAdapter):
                                           "sigma_stderr_S_per_cm", "converged"})
         regs, bps, descs, figs, msgs, series = summarise_sigma_table(
             frame, regimes=a.get("regimes", "auto"), form=a.get("form", "sigmaT"),
-            criterion=a.get("criterion", "bic"), figure_dir=fig_dir, by=by)
+            criterion=a.get("criterion", "bic"), figure_dir=fig_dir, by=by, pmap=pmap)
         figs = [str(Path(f).relative_to(out_dir)) if Path(f).is_absolute() else f for f in figs]
         return SummaryResult(tables={"sigma_table_arrhenius": regs, "sigma_table_breakpoints": bps},
                              descriptors=descs, figures=figs,

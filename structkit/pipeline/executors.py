@@ -1,11 +1,17 @@
 """Executors: where the per-file tasks of a run are computed.
 
-An executor has one method, ``submit_all(tasks)``, which yields
-``(task, outcome)`` pairs as tasks finish, in any order. A task is a small
+An executor has three methods: ``submit_all(tasks)``, which yields
+``(task, outcome)`` pairs as tasks finish, in any order; ``map(func, items)``,
+which applies a module-level function to every item on the same workers and
+returns the results in order (the technique summaries use it for their
+per-sample fits, so they do not run one after another in the main process);
+and ``close()`` (executors are context managers: the pool or the cluster
+lives from the first task to the last summary). A task is a small
 picklable :class:`Task`; the work is the module-level function
 :func:`run_task`, which looks the adapter up by name (importing the module
 that registered it) and catches *every* exception into a :class:`Failure`,
-so one bad file never stops a run.
+so one bad file never stops a run. A function given to ``map`` must catch
+what it expects itself; any exception it raises propagates.
 
 * :class:`SerialExecutor` runs tasks in this process, one after another.
 * :class:`ProcessExecutor` runs them in a ``concurrent.futures``
@@ -33,13 +39,15 @@ Examples
 --------
 >>> list(SerialExecutor().submit_all([]))
 []
+>>> with make_executor("serial") as ex:
+...     ex.map(abs, [-1, 2, -3])
+[1, 2, 3]
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import inspect
 import multiprocessing
 import os
 import sys
@@ -47,7 +55,7 @@ import time
 import traceback
 import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -55,7 +63,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..core.errors import ConfigError, StructkitError
-from .adapters import TaskResult, get_adapter
+from .adapters import TaskResult, accepts_keyword, get_adapter
 from .cache import encode_result
 
 __all__ = ["Task", "Failure", "TaskOutcome", "run_task", "failure_from_exception",
@@ -166,15 +174,8 @@ def _call_adapter(adapter, task: Task) -> TaskResult:
     if task.members:
         return adapter.process_series([Path(p) for _, p, _ in task.members], settings, Path(task.figure_dir),
                                       hints=[dict(h) for _, _, h in task.members])
-    kw = {"hints": dict(task.hints)} if _takes_hints(adapter) else {}
+    kw = {"hints": dict(task.hints)} if accepts_keyword(adapter.process, "hints") else {}
     return adapter.process(Path(task.path), settings, Path(task.figure_dir), **kw)
-
-
-def _takes_hints(adapter) -> bool:
-    try:
-        return "hints" in inspect.signature(adapter.process).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        return False
 
 
 def run_task(task: Task) -> TaskOutcome:
@@ -210,15 +211,37 @@ def _relative_text(text: str, by_path: dict[str, str]) -> str:
 
 
 class Executor(Protocol):
-    """Anything with ``submit_all``; see the module docstring."""
+    """Anything with ``submit_all``, ``map`` and ``close``; see the module docstring."""
 
     workers: int
 
     def submit_all(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, TaskOutcome]]:
         ...
 
+    def map(self, func: Callable, items: Iterable) -> list:
+        ...
 
-class SerialExecutor:
+    def close(self) -> None:
+        ...
+
+
+#: ``map`` starts a pool or a cluster that is not running yet only for at least this many items
+#: per worker (the start-up, ~1-3 s of imports per worker, costs more than a few fits save).
+MAP_MIN_ITEMS_PER_WORKER = 4
+
+
+class _Closing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+
+class SerialExecutor(_Closing):
     """Run tasks in this process, in order."""
 
     workers = 1
@@ -226,6 +249,9 @@ class SerialExecutor:
     def submit_all(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, TaskOutcome]]:
         for task in tasks:
             yield task, run_task(task)
+
+    def map(self, func: Callable, items: Iterable) -> list:
+        return [func(item) for item in items]
 
 
 def _worker_init() -> None:
@@ -261,22 +287,37 @@ def _die_with_parent() -> None:
         os._exit(0)
 
 
-class ProcessExecutor:
+class ProcessExecutor(_Closing):
     """Run tasks in a pool of ``workers`` spawned processes.
 
     At most ``workers`` tasks are in flight at a time, so results stream back
     (and are cached) as they finish, and a worker crash can only implicate
-    the tasks in flight.
+    the tasks in flight. The pool starts with the first task (or a large
+    enough ``map``) and lives until :meth:`close`.
     """
 
     def __init__(self, workers: int = 1):
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a positive integer, got {workers!r}")
         self.workers = workers
+        self._running: ProcessPoolExecutor | None = None
 
     def _pool(self, n: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context(START_METHOD),
                                    initializer=_worker_init)
+
+    def _shared_pool(self) -> ProcessPoolExecutor:
+        if self._running is None:
+            self._running = self._pool(self.workers)
+        return self._running
+
+    def _reset(self) -> None:
+        if self._running is not None:
+            self._running.shutdown(wait=True, cancel_futures=True)
+            self._running = None
+
+    def close(self) -> None:
+        self._reset()
 
     def _isolated(self, task: Task) -> TaskOutcome:
         pool = self._pool(1)
@@ -296,7 +337,7 @@ class ProcessExecutor:
         queue = deque(tasks)
         if not queue:
             return
-        pool = self._pool(min(self.workers, len(queue)))
+        pool = self._shared_pool()
         inflight: dict = {}
         try:
             while queue or inflight:
@@ -319,15 +360,33 @@ class ProcessExecutor:
                 if suspects:
                     suspects.extend(inflight.values())
                     inflight.clear()
-                    pool.shutdown(wait=True, cancel_futures=True)
+                    self._reset()
                     for task in suspects:
                         yield task, self._isolated(task)
-                    pool = self._pool(min(self.workers, max(len(queue), 1)))
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+                    pool = self._shared_pool()
+        except BaseException:
+            self._reset()   # a caller that stops early (KeyboardInterrupt) leaves no task running
+            raise
+
+    def map(self, func: Callable, items: Iterable) -> list:
+        """``[func(item) for item in items]`` on the pool, in order.
+
+        In this process when there is one item, or when the pool is not running and
+        there are fewer than ``MAP_MIN_ITEMS_PER_WORKER`` items per worker. If a worker
+        dies, the pool is restarted and the items are computed here.
+        """
+        items = list(items)
+        if len(items) < 2 or (self._running is None and len(items) < MAP_MIN_ITEMS_PER_WORKER * self.workers):
+            return [func(item) for item in items]
+        chunk = max(1, len(items) // (4 * self.workers))
+        try:
+            return list(self._shared_pool().map(func, items, chunksize=chunk))
+        except BrokenProcessPool:
+            self._reset()
+            return [func(item) for item in items]
 
 
-class DaskExecutor:
+class DaskExecutor(_Closing):
     """Run tasks on a Dask ``distributed`` cluster: ``tcp://HOST:PORT`` or ``dask-local:N``.
 
     ``dask-local:N`` starts a :class:`distributed.LocalCluster` of N worker
@@ -344,6 +403,42 @@ class DaskExecutor:
     def __init__(self, scheduler: str = "dask-local", workers: int = 1):
         self.scheduler = scheduler
         self.workers = workers
+        self._connection = None   # (client, cluster or None), from the first task to close()
+
+    def _connected(self):
+        if self._connection is None:
+            client, cluster = self._client()
+            try:
+                client.run(_headless)
+            except BaseException:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+                raise
+            self._connection = client, cluster
+        return self._connection[0]
+
+    def close(self) -> None:
+        if self._connection is not None:
+            client, cluster = self._connection
+            self._connection = None
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+    def map(self, func: Callable, items: Iterable) -> list:
+        """``[func(item) for item in items]`` on the cluster, in order (here, if it is not up and
+        there are few items)."""
+        items = list(items)
+        if len(items) < 2 or (self._connection is None and len(items) < MAP_MIN_ITEMS_PER_WORKER * self.workers):
+            return [func(item) for item in items]
+        client = self._connected()
+        futures = client.map(func, items, pure=False)
+        try:
+            return client.gather(futures)
+        finally:
+            for fut in futures:
+                fut.release()
 
     def _client(self):
         try:
@@ -373,9 +468,8 @@ class DaskExecutor:
             return
         from distributed import as_completed
 
-        client, cluster = self._client()
+        client = self._connected()
         try:
-            client.run(_headless)
             limit = 2 * self.workers
             inflight: dict = {}
             pending = as_completed()
@@ -405,10 +499,9 @@ class DaskExecutor:
                 yield task, outcome
                 while queue and len(inflight) < limit:
                     submit()
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        except BaseException:
+            self.close()
+            raise
 
 
 def make_executor(kind: str = "process", workers: int = 1, scheduler: str | None = None) -> Executor:

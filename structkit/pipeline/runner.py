@@ -48,7 +48,7 @@ from ..core.frozen import FrozenMap
 
 from ..core.descriptors import DescriptorRow, DescriptorTable
 from ..core.errors import ConfigError, StructkitError
-from .adapters import SummaryResult, adapter_module, get_adapter
+from .adapters import SummaryResult, accepts_keyword, adapter_module, get_adapter
 from .cache import (
     ResultCache,
     atomic_write_bytes,
@@ -345,9 +345,11 @@ def run_campaign(campaign, *, workers: int | None = None, executor: str | None =
             run.log.event("run_start", campaign=campaign.name, executor=kind, workers=run.workers,
                           scheduler=run.scheduler, tasks=len(run.records), pending=len(pending),
                           structkit_version=run.version)
-            _execute(run, pending, progress)
-            rows, conductivity = _technique_outputs(run)
-            table, joined = _descriptor_outputs(run, rows, conductivity)
+            with make_executor(run.kind, run.workers, run.scheduler) as ex:
+                _execute(run, ex, pending, progress)
+                # the per-sample fits of the summaries and the join go to the same workers
+                rows, conductivity = _technique_outputs(run, ex.map)
+                table, joined = _descriptor_outputs(run, rows, conductivity, ex.map)
             if campaign.analysis:
                 _analysis_outputs(run, table, joined)
             run.failures.sort(key=lambda f: (f.technique, f.file, f.error, f.message))
@@ -510,14 +512,13 @@ def _plan(run: _Run, *, retry_failed: bool = False, make_dirs: bool = True) -> l
     return pending
 
 
-def _execute(run: _Run, pending: list[Task], progress: bool) -> None:
+def _execute(run: _Run, ex, pending: list[Task], progress: bool) -> None:
     """Compute the pending tasks; cache each result (and each failure of bad input) the moment it arrives."""
     cache = ResultCache(run.out)
     done = sum(e["status"] is not None for e in run.records.values())
     bar = _progress(len(run.records), done, run.campaign.name, progress)
     n_failed = sum(e["status"] == "failed" for e in run.records.values())
     try:
-        ex = make_executor(run.kind, run.workers, run.scheduler)
         for task, outcome in ex.submit_all(pending):
             rec = (task.technique, task.file)
             entry = run.records[rec]
@@ -553,8 +554,12 @@ def _execute(run: _Run, pending: list[Task], progress: bool) -> None:
         bar.close()
 
 
-def _technique_outputs(run: _Run):
-    """Per-file tables and summaries; returns all descriptor rows and the σ(T) frames."""
+def _technique_outputs(run: _Run, pmap=None):
+    """Per-file tables and summaries; returns all descriptor rows and the σ(T) frames.
+
+    ``pmap(func, items)`` is the executor's ordered map; adapters whose ``summarise`` takes a
+    ``pmap`` keyword get it for their per-sample fits.
+    """
     import pandas as pd
 
     rows_all: list[DescriptorRow] = []
@@ -575,7 +580,8 @@ def _technique_outputs(run: _Run):
             if r.messages:
                 run.records[(tech.name, label)]["messages"] = list(r.messages)
         try:
-            summary = adapter.summarise(results, copy.deepcopy(run.settings[tech.name]), run.out)
+            extra = {"pmap": pmap} if pmap is not None and accepts_keyword(adapter.summarise, "pmap") else {}
+            summary = adapter.summarise(results, copy.deepcopy(run.settings[tech.name]), run.out, **extra)
             if not isinstance(summary, SummaryResult):
                 raise TypeError(f"{type(adapter).__qualname__}.summarise returned "
                                 f"{type(summary).__name__}, not a SummaryResult")
@@ -620,7 +626,7 @@ def _parquet(run: _Run, frame_or_table, name: str) -> None:
         run.notes.append(f"{name} not written: {type(exc).__name__}: {exc}")
 
 
-def _descriptor_outputs(run: _Run, rows: list[DescriptorRow], conductivity: list):
+def _descriptor_outputs(run: _Run, rows: list[DescriptorRow], conductivity: list, pmap=None):
     """descriptors.csv / .parquet, descriptors_wide.csv / .parquet and joined.csv; returns (table, joined)."""
     import pandas as pd
 
@@ -648,7 +654,7 @@ def _descriptor_outputs(run: _Run, rows: list[DescriptorRow], conductivity: list
         return table, None
     try:
         joined = table.join_conductivity(pd.concat(conductivity, ignore_index=True), form=join.form,
-                                         regimes=join.regimes, temperature_K=join.temperature_K)
+                                         regimes=join.regimes, temperature_K=join.temperature_K, pmap=pmap)
         run.written["joined.csv"] = _write_frame(joined, out / "joined.csv")
     except Exception as exc:  # noqa: BLE001 - recorded; the other outputs stand
         run.failures.append(failure_from_exception(_SUMMARY, "join", exc))

@@ -52,8 +52,20 @@ _MIN_TEMPERATURES = 6
 
 
 
+def _expansion_one(item):
+    """One sample's V(T) -> ExpansionResult, or the DataError/ConfigError it raised (returned, not raised)."""
+    from ..xrd import thermal_expansion
+
+    args, kwargs = item
+    try:
+        return thermal_expansion(*args, **kwargs)
+    except (DataError, ConfigError) as exc:
+        return exc
+
+
 def expansion_per_sample(frame, *, prefix: str = "", regimes="auto", criterion: str = "bic",
-                         default_sample: str = "", min_temperatures: int = 0, collect_errors: bool = False):
+                         default_sample: str = "", min_temperatures: int = 0, collect_errors: bool = False,
+                         pmap=None):
     """Thermal expansion of every sample of a cell table (the rows :meth:`LeBailResult.to_row` makes).
 
     Rows that did not converge, or lack ``temperature_K`` or ``<prefix>volume_A3``, are left
@@ -68,10 +80,11 @@ def expansion_per_sample(frame, *, prefix: str = "", regimes="auto", criterion: 
         ``collect_errors``, samples whose fit failed (otherwise the error propagates).
     dropped : list of str
         Files of the rows that did not converge.
+
+    ``pmap(func, items) -> list`` (an ordered map, e.g. a campaign's executor) runs the
+    per-sample fits elsewhere; default: one after another here.
     """
     import pandas as pd
-
-    from ..xrd import thermal_expansion
 
     vcol, ecol, acol = f"{prefix}volume_A3", f"{prefix}volume_stderr_A3", f"{prefix}a_angstrom"
     dropped: list = []
@@ -83,7 +96,7 @@ def expansion_per_sample(frame, *, prefix: str = "", regimes="auto", criterion: 
     samples = frame["sample"] if "sample" in frame.columns else pd.Series(default_sample, index=frame.index)
     frame = frame.assign(sample=samples.fillna("").astype(str))
     cubic = acol in frame.columns and not any(f"{prefix}{p}_angstrom" in frame.columns for p in ("b", "c"))
-    results, messages = [], []
+    results, messages, items, labels = [], [], [], []
     for sample, g in frame.groupby("sample", sort=True):
         g = g.sort_values("temperature_K")
         label = f"{sample} {prefix.rstrip('_')}".strip()
@@ -92,15 +105,17 @@ def expansion_per_sample(frame, *, prefix: str = "", regimes="auto", criterion: 
             messages.append(f"sample {label!r}: {n_t} converged temperature(s); thermal expansion needs "
                             f"{min_temperatures}")
             continue
-        try:
-            res = thermal_expansion(g["temperature_K"].to_numpy(float), volume_A3=g[vcol].to_numpy(float),
-                                    volume_stderr_A3=g[ecol].to_numpy(float) if ecol in g.columns else None,
-                                    a_angstrom=g[acol].to_numpy(float) if cubic else None,
-                                    regimes=regimes, criterion=criterion, sample=sample)
-        except (DataError, ConfigError) as exc:
+        items.append(((g["temperature_K"].to_numpy(float),),
+                      dict(volume_A3=g[vcol].to_numpy(float),
+                           volume_stderr_A3=g[ecol].to_numpy(float) if ecol in g.columns else None,
+                           a_angstrom=g[acol].to_numpy(float) if cubic else None,
+                           regimes=regimes, criterion=criterion, sample=sample)))
+        labels.append((sample, label))
+    for (sample, label), res in zip(labels, list((pmap or map)(_expansion_one, items))):
+        if isinstance(res, Exception):
             if not collect_errors:
-                raise
-            messages.append(f"sample {label!r}: thermal expansion failed: {exc}")
+                raise res
+            messages.append(f"sample {label!r}: thermal expansion failed: {res}")
             continue
         results.append((sample, res))
     return results, messages, dropped
@@ -209,7 +224,7 @@ class XrdAdapter(TechniqueAdapter):
         row["file"] = str(path)
         return TaskResult(rows=[row], descriptors=res.descriptors(), figures=figs, messages=msgs)
 
-    def summarise(self, results, settings: dict, out_dir: Path) -> SummaryResult:
+    def summarise(self, results, settings: dict, out_dir: Path, *, pmap=None) -> SummaryResult:
         import pandas as pd
 
         frame = pd.DataFrame([r for res in results for r in res.rows])
@@ -225,7 +240,8 @@ class XrdAdapter(TechniqueAdapter):
                 continue
             fits, notes, _ = expansion_per_sample(frame, prefix=pre, regimes=exp.get("regimes", "auto"),
                                                   criterion=exp.get("criterion", "bic"),
-                                                  min_temperatures=_MIN_TEMPERATURES, collect_errors=True)
+                                                  min_temperatures=_MIN_TEMPERATURES, collect_errors=True,
+                                                  pmap=pmap)
             msgs.extend(notes)
             for sample, res in fits:
                 regs.append(res.to_frame().assign(phase=pre.rstrip("_")))

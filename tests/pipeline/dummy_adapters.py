@@ -152,3 +152,17 @@ def write_campaign(root: Path, body: str = "", *, name: str = "campaign.toml",
     path = root / name
     path.write_text(text)
     return path
+
+
+# -- functions for the executors' ordered map (importable by spawned workers) --------------------
+
+def pid_and_square(x):
+    """``(process id, x²)``: tells where an item was computed."""
+    return os.getpid(), x * x
+
+
+def square_or_die(x):
+    """Kills the worker process it runs in on ``x == 3``; in the main process it squares."""
+    if x == 3 and multiprocessing.parent_process() is not None:
+        os._exit(1)
+    return x * x
