@@ -14,6 +14,7 @@ from .errors import (
     WriteError,
 )
 from .fit import FitReport, information_criteria, make_params, minimize, minimize_separable
+from .image import ImageStack
 from .measurement import Measurement, monotonic_order
 from .piecewise import PiecewiseFit, fit_piecewise_linear
 from .units import (
@@ -28,7 +29,7 @@ from .units import (
 
 __all__ = [
     "StructkitError", "ReadError", "DataError", "FitError", "ConfigError", "WriteError", "MissingDependencyError",
-    "Measurement", "monotonic_order",
+    "Measurement", "monotonic_order", "ImageStack",
     "FitReport", "minimize", "minimize_separable", "make_params", "information_criteria",
     "PiecewiseFit", "fit_piecewise_linear",
     "DescriptorRow", "DescriptorTable", "join_conductivity",

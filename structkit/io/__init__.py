@@ -54,6 +54,16 @@ Mantid processed NeXus and NXSPE files (see :data:`QENS_FORMATS` and
 :mod:`structkit.io._qens`). :func:`read` refuses an INX file with a ReadError
 that points to :func:`read_qens`.
 
+HRTEM images and image series (TIFF and multi-page TIFF, MRC/MRCS, Gatan DM3/DM4,
+EMD, TIA SER, ``.npy``) have their own reader too: :func:`read_image` returns an
+:class:`~structkit.core.image.ImageStack` (frames ``(n, ny, nx)``, memory-mapped
+when the format allows, pixel size in Å and dose per frame from the file's
+metadata or from options that override it; ``meta["pixel_size_from"]`` and
+``meta["dose_from"]`` say which). See :data:`IMAGE_FORMATS` and
+:mod:`structkit.io._tem`; tifffile, mrcfile and rosettasciio come with
+``pip install 'structkit[tem]'``. :func:`read` refuses TIFF, MRC and DM3/DM4
+files with a ReadError that points to :func:`read_image`.
+
 Examples
 --------
 >>> import tempfile, pathlib, shutil
@@ -103,6 +113,7 @@ from ._spectra import (
     sniff_topspin_path,
     sniff_wdf,
 )
+from ._tem import IMAGE_FORMATS, image_refusal, read_image
 from ._text import read_text, sniff_text
 from ._writers import read_csv_table, save_figure, write_table
 from ._xas import (
@@ -139,6 +150,8 @@ __all__ = [
     "read_wdf",
     "read_qens",
     "QENS_FORMATS",
+    "read_image",
+    "IMAGE_FORMATS",
     "write_table",
     "read_csv_table",
     "write_pdf",
@@ -198,3 +211,4 @@ register_reader("text", read_text, extensions=(".xy", ".xye", ".dat", ".txt", ".
                 description="delimited text: x, y (and sigma) with comment/key=value header")
 refuse_format("bruker-raw", bruker_raw_refusal)
 refuse_format("qens-inx", inx_refusal)
+refuse_format("tem-image", image_refusal)
