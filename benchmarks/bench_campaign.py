@@ -21,7 +21,7 @@ alike, since the cluster's nannies live in the run's process and spawn the worke
 children), plus the peak of the summed RSS of the whole process tree sampled every 0.1 s with
 psutil (dask's dependency; skipped if missing).
 
-    python benchmarks/bench_campaign.py [--n 1000] [--repeats 1] [--keep DIR]
+    python benchmarks/bench_campaign.py [--n 1000] [--repeats 1] [--keep DIR] [--runs local-1,local-2,dask-2]
 """
 
 from __future__ import annotations
@@ -124,6 +124,8 @@ def main(argv=None):
                     help="XRD patterns (and as many impedance spectra); default 1000 = 50 samples x 20 T")
     ap.add_argument("--repeats", type=int, default=1, help="rounds of the three runs; the best wall time counts")
     ap.add_argument("--keep", type=Path, help="write the campaign and outputs here and keep them")
+    ap.add_argument("--runs", default=",".join(n for n, _ in _RUNS),
+                    help="which runs, comma-separated (default: all of " + ", ".join(n for n, _ in _RUNS) + ")")
     ap.add_argument("--_child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args._child:
@@ -145,9 +147,14 @@ def main(argv=None):
         print(f"campaign: {samples} samples x {temperatures} temperatures = {n_files} XRD patterns + "
               f"{n_files} impedance spectra = {tasks} tasks (written in {time.perf_counter() - t0:.1f} s); "
               f"{os.cpu_count()} CPU(s)")
-        results: dict = {name: [] for name, _ in _RUNS}
+        chosen = [r.strip() for r in args.runs.split(",") if r.strip()]
+        unknown = sorted(set(chosen) - {n for n, _ in _RUNS})
+        if unknown:
+            ap.error(f"--runs: unknown {', '.join(unknown)}")
+        runs_wanted = [(n, kw) for n, kw in _RUNS if n in chosen]
+        results: dict = {name: [] for name, _ in runs_wanted}
         for r in range(args.repeats):        # interleaved rounds: a change of machine load hits all alike
-            for name, kwargs in _RUNS:
+            for name, kwargs in runs_wanted:
                 if results[name] and "error" in results[name][0]:
                     continue
                 res = _run(toml, folder / f"out_{name}_{r}", kwargs)

@@ -178,6 +178,15 @@ def _call_adapter(adapter, task: Task) -> TaskResult:
     return adapter.process(Path(task.path), settings, Path(task.figure_dir), **kw)
 
 
+#: Most tasks per Dask task (see :meth:`DaskExecutor.submit_all`).
+DASK_BATCH = 4
+
+
+def run_tasks(tasks: list[Task]) -> list[TaskOutcome]:
+    """:func:`run_task` for each of a few tasks (one Dask task)."""
+    return [run_task(task) for task in tasks]
+
+
 def run_task(task: Task) -> TaskOutcome:
     """Process one task; never raises (except KeyboardInterrupt/SystemExit)."""
     t0 = time.perf_counter()
@@ -393,12 +402,18 @@ class DaskExecutor(_Closing):
     processes with one thread each (fits hold the GIL) for the run and
     closes it after. At most ``2 x workers`` tasks are submitted at a time,
     so results stream back (and are cached by the caller) as they finish and
-    the scheduler never holds the whole campaign. A task whose worker dies
-    is retried by Dask on another worker; one that kills workers repeatedly
-    (``KilledWorker``) is recorded as a ``WorkerCrash``. Workers must be able
+    the scheduler never holds the whole campaign. Long queues go in batches
+    of up to :data:`DASK_BATCH` tasks per Dask task, which shares the
+    scheduler's per-task cost. A task whose worker dies is retried by Dask on
+    another worker; a batch that kills workers repeatedly (``KilledWorker``)
+    is split into single tasks, and a single task that does is recorded as a
+    ``WorkerCrash``. Workers must be able
     to import structkit (and any user adapter module) and read the input
     files; only the main process writes tables and the cache.
     """
+
+    #: Tasks per Dask task; None: up to :data:`DASK_BATCH`, fewer for short queues.
+    batch: int | None = None
 
     def __init__(self, scheduler: str = "dask-local", workers: int = 1):
         self.scheduler = scheduler
@@ -449,8 +464,14 @@ class DaskExecutor(_Closing):
             n = int(self.scheduler.split(":", 1)[1]) if ":" in self.scheduler else self.workers
             import logging
 
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                   silence_logs=logging.ERROR, env={"MPLBACKEND": "Agg"})
+            import dask
+
+            # the workers' statistical profiler (a sample every 10 ms) and GIL monitor cost CPU the
+            # fits need when workers fill the machine; a local cluster for one run needs neither,
+            # nor a dashboard
+            with dask.config.set(_LOCAL_DASK_CONFIG):
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                       silence_logs=logging.ERROR, env={"MPLBACKEND": "Agg"})
             client = Client(cluster)
             self.workers = n
             return client, cluster
@@ -471,37 +492,58 @@ class DaskExecutor(_Closing):
         client = self._connected()
         try:
             limit = 2 * self.workers
+            # a few tasks per Dask task: the scheduler's cost per task (~10 ms of the main process's CPU
+            # here) is then shared; few enough that results still stream and the last ones balance
+            size = self.batch or max(1, min(DASK_BATCH, len(queue) // (8 * self.workers)))
             inflight: dict = {}
             pending = as_completed()
 
-            def submit():
-                task = queue.popleft()
-                fut = client.submit(run_task, task, key=f"structkit-{task.technique}-{task.key}", pure=False)
-                inflight[fut.key] = task
+            def submit(batch):
+                fut = client.submit(run_tasks, batch, pure=False,
+                                    key=f"structkit-{batch[0].technique}-{batch[0].key}-{len(batch)}")
+                inflight[fut.key] = batch
                 pending.add(fut)
 
-            while queue and len(inflight) < limit:
-                submit()
-            for fut in pending:
-                task = inflight.pop(fut.key)
-                try:
-                    outcome = fut.result()
-                except Exception as exc:  # noqa: BLE001 - KilledWorker, unpicklable results ...
-                    if type(exc).__name__ == "KilledWorker":
-                        outcome = TaskOutcome(task.key, failure=Failure(
-                            task.file, task.technique, "WorkerCrash",
-                            "the Dask worker died while processing this file, on every retry (crash, out "
-                            "of memory or killed); internal error, please report"))
-                    else:
-                        outcome = TaskOutcome(task.key, failure=failure_from_exception(
-                            task.file, task.technique, exc), detail=traceback.format_exc())
-                fut.release()
-                yield task, outcome
+            def fill():
                 while queue and len(inflight) < limit:
-                    submit()
+                    submit([queue.popleft() for _ in range(min(size, len(queue)))])
+
+            fill()
+            for fut in pending:
+                batch = inflight.pop(fut.key)
+                try:
+                    outcomes = fut.result()
+                except Exception as exc:  # noqa: BLE001 - KilledWorker, unpicklable results ...
+                    fut.release()
+                    if type(exc).__name__ == "KilledWorker" and len(batch) > 1:
+                        for task in batch:    # find the file that kills workers: one task each
+                            submit([task])
+                        continue
+                    if type(exc).__name__ == "KilledWorker":
+                        outcomes = [TaskOutcome(batch[0].key, failure=Failure(
+                            batch[0].file, batch[0].technique, "WorkerCrash",
+                            "the Dask worker died while processing this file, on every retry (crash, out "
+                            "of memory or killed); internal error, please report"))]
+                    else:
+                        detail = traceback.format_exc()
+                        outcomes = [TaskOutcome(t.key, failure=failure_from_exception(t.file, t.technique, exc),
+                                                detail=detail) for t in batch]
+                else:
+                    fut.release()
+                for task, outcome in zip(batch, outcomes):
+                    yield task, outcome
+                fill()
         except BaseException:
             self.close()
             raise
+
+
+#: Dask settings of a ``dask-local:N`` cluster (a remote cluster keeps its own configuration).
+_LOCAL_DASK_CONFIG = {"distributed.worker.profile.enabled": False,
+                      "distributed.admin.system-monitor.gil.enabled": False,
+                      "distributed.admin.system-monitor.interval": "2s",
+                      "distributed.admin.tick.interval": "500ms",
+                      "distributed.scheduler.work-stealing": False}
 
 
 def make_executor(kind: str = "process", workers: int = 1, scheduler: str | None = None) -> Executor:

@@ -64,3 +64,21 @@ def test_join_conductivity_uses_the_given_map_and_gives_the_same_table():
     assert seen == [3]
     pd.testing.assert_frame_equal(plain, mapped)
     assert np.allclose(plain["ea_eV"], [0.4, 0.5, 0.6], atol=0.03)
+
+
+@pytest.mark.slow
+def test_dask_batch_that_kills_a_worker_is_split_and_only_the_culprit_fails(tmp_path, monkeypatch):
+    """Tasks go to Dask three at a time; the batch holding the file that kills its worker is re-run
+    task by task, so only that file is a WorkerCrash and the others of its batch complete."""
+    pytest.importorskip("distributed")
+    from dummy_adapters import GOOD, make_dataset, write_campaign
+    from structkit.pipeline import run_campaign
+    from structkit.pipeline.executors import DaskExecutor
+
+    make_dataset(tmp_path, good=GOOD[:5], corrupt=[])
+    (tmp_path / "data" / "A_crash.txt").write_text("crash\n")      # sorts first: in the first batch
+    monkeypatch.setattr(DaskExecutor, "batch", 3)
+    report = run_campaign(write_campaign(tmp_path), progress=False, scheduler="dask-local:2")
+    assert (report.executor, report.computed, report.failed) == ("dask", 5, 1)
+    (f,) = report.failures
+    assert (f.file, f.error) == ("data/A_crash.txt", "WorkerCrash")
