@@ -38,6 +38,7 @@ import numpy as np
 
 from .errors import DataError
 from .frozen import FrozenMap
+from .measurement import frozen_conditions
 
 __all__ = ["ImageStack"]
 
@@ -125,14 +126,7 @@ class ImageStack:
                 and self.frame_time_s is not None):
             object.__setattr__(self, "dose_per_frame_e_per_A2",
                                self.dose_rate_e_per_A2_per_s * self.frame_time_s)
-        conds = {}
-        for key, value in dict(self.conditions).items():
-            if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-                value = float(value)
-                if not np.isfinite(value):
-                    raise DataError(f"condition {key} is not finite", path=src or None)
-            conds[str(key)] = value
-        object.__setattr__(self, "conditions", FrozenMap(conds))
+        object.__setattr__(self, "conditions", frozen_conditions(self.conditions, src))
         object.__setattr__(self, "meta", FrozenMap(dict(self.meta)))
 
     # -- shape -------------------------------------------------------------

@@ -64,6 +64,18 @@ def _check_finite(arr: np.ndarray, name: str, source: str) -> None:
                         f"({arr[i]}); remove or fill those rows", path=source or None)
 
 
+def frozen_conditions(conditions: Mapping[str, Any], source: str = "") -> FrozenMap:
+    """Conditions as a read-only map: text keys, numbers as finite floats (a non-finite one raises)."""
+    conds = {}
+    for key, value in dict(conditions).items():
+        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            value = float(value)
+            if not np.isfinite(value):
+                raise DataError(f"condition {key} is not finite", path=source or None)
+        conds[str(key)] = value
+    return FrozenMap(conds)
+
+
 def monotonic_order(x, *, source: str = "", name: str = "x") -> slice:
     """Return the slice that makes a strictly monotonic axis increasing.
 
@@ -167,14 +179,7 @@ class Measurement:
             if np.any(s < 0):
                 raise DataError("sigma has negative values", path=src or None)
             object.__setattr__(self, "sigma", s)
-        conds = {}
-        for key, value in dict(self.conditions).items():
-            if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-                value = float(value)
-                if not np.isfinite(value):
-                    raise DataError(f"condition {key} is not finite", path=src or None)
-            conds[str(key)] = value
-        object.__setattr__(self, "conditions", FrozenMap(conds))
+        object.__setattr__(self, "conditions", frozen_conditions(self.conditions, src))
         object.__setattr__(self, "meta", FrozenMap(dict(self.meta)))
 
     # -- convenience -----------------------------------------------------
