@@ -33,6 +33,7 @@ bench: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python benchmarks/bench_raman.py
 	MPLBACKEND=Agg OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_qens.py
 	MPLBACKEND=Agg OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_campaign.py
+	MPLBACKEND=Agg OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_tem.py
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache build *.egg-info
