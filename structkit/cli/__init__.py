@@ -5,6 +5,8 @@ Sub-commands::
     structkit conductivity eis PATHS... --thickness-cm T --diameter-cm D [--circuit STR] -o sigma.csv
     structkit conductivity arrhenius sigma.csv [--regimes auto|N] [--form sigmaT|sigma] -o arrhenius.csv
     structkit xrd ... | xas ... | pdf reduce|peaks|fit|series ...
+    structkit tem fft IMAGE... --pixel-size-A P [--frame N | --sum] [--cell A] [-o spots.csv]
+    structkit tem dose-series STACK... --dose-per-frame D --track 4.5 [--track ...] -o series.csv
     structkit join DESCRIPTORS.csv sigma.csv -o joined.csv
     structkit run campaign.toml [--workers N | --scheduler tcp://HOST:PORT | dask-local:N] [--quiet]
     structkit status campaign.toml
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.errors import ConfigError, StructkitError
-from . import _conductivity, _pdf, _qens, _raman, _xas, _xrd
+from . import _conductivity, _pdf, _qens, _raman, _tem, _xas, _xrd
 from ._common import _regimes
 
 __all__ = ["build_parser", "main"]
@@ -41,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     _raman.add_parser(sub)
     _raman.add_nmr_parser(sub)
     _qens.add_parser(sub)
+    _tem.add_parser(sub)
 
     join = sub.add_parser("join", help="attach sigma and Ea to a descriptor table")
     join.add_argument("descriptors", type=Path, help="long-form descriptor CSV")
@@ -119,10 +122,12 @@ def _demo(args) -> int:
 
 
 def _formats(args) -> int:
-    from ..io import available_formats
+    from ..io import IMAGE_FORMATS, available_formats
 
     for fmt in available_formats():
         print(fmt)
+    for fmt, (exts, _) in IMAGE_FORMATS.items():     # read_image (structkit tem), not read()
+        print(f"{fmt} (image: {' '.join(exts)}; structkit tem, structkit.io.read_image)")
     return 0
 
 

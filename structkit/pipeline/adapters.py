@@ -59,7 +59,8 @@ __all__ = [
 
 #: Modules that register the built-in adapters; imported on first look-up.
 BUILTIN_ADAPTER_MODULES = ("structkit.pipeline.conductivity", "structkit.pipeline.xrd", "structkit.pipeline.xas",
-                           "structkit.pipeline.pdf", "structkit.pipeline.raman", "structkit.pipeline.qens")
+                           "structkit.pipeline.pdf", "structkit.pipeline.raman", "structkit.pipeline.qens",
+                           "structkit.pipeline.tem")
 
 
 @dataclass(frozen=True)

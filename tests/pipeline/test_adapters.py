@@ -60,8 +60,9 @@ def test_builtin_conductivity_module_is_optional():
         assert "conductivity" in available_adapters()
     assert adapters.BUILTIN_ADAPTER_MODULES == ("structkit.pipeline.conductivity", "structkit.pipeline.xrd",
                                                 "structkit.pipeline.xas", "structkit.pipeline.pdf",
-                                                "structkit.pipeline.raman", "structkit.pipeline.qens")
-    assert {"xrd", "xas", "pdf", "raman", "qens"} <= set(available_adapters())
+                                                "structkit.pipeline.raman", "structkit.pipeline.qens",
+                                                "structkit.pipeline.tem")
+    assert {"xrd", "xas", "pdf", "raman", "qens", "tem"} <= set(available_adapters())
 
 
 def test_descriptor_rows_round_trip_exactly():
