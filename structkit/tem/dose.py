@@ -65,7 +65,7 @@ from .fft import (
     power_spectrum,
 )
 
-__all__ = ["estimate_drift", "dose_series", "DoseSeries", "Track"]
+__all__ = ["estimate_drift", "DriftEstimate", "dose_series", "DoseSeries", "Track"]
 
 
 def _ro(a, dtype=float):
@@ -75,18 +75,14 @@ def _ro(a, dtype=float):
 
 
 # -- drift -------------------------------------------------------------------------------
+#: At most this many leave-one-out passes (they stop once no frame moves by more than 0.02 px).
+_DRIFT_PASSES = 4
+#: The frames' spectra are kept between the passes up to this many bytes (else they are recomputed).
+_DRIFT_CACHE_BYTES = 512 * 2 ** 20
+
+
 def _drift_window(n: int) -> np.ndarray:
     return _tukey(n, 0.25).astype(np.float32)
-
-
-def _spectrum_for_drift(img: np.ndarray, wy, wx):
-    import scipy.fft as sfft
-
-    f = np.asarray(img, dtype=np.float32).copy()
-    f -= f.mean(dtype=np.float64)
-    f *= wy[:, None]
-    f *= wx[None, :]
-    return sfft.rfft2(f)
 
 
 def _upsampled_peak(r: np.ndarray, shape, peak, upsample: int):
@@ -140,84 +136,595 @@ def _ring_median(p: np.ndarray, ring: np.ndarray) -> np.ndarray:
     return out
 
 
-def _noise_power(f: np.ndarray, ring: np.ndarray, n_ring: int) -> float:
-    """Shot-noise power per Fourier pixel: median/ln 2 of |F|² beyond half of the Nyquist frequency."""
-    p = np.abs(f[ring > n_ring // 2]) ** 2
-    return float(np.median(p)) / math.log(2.0) if p.size else 0.0
+class _DriftGrid:
+    """The frequency grid, window and FFT helpers of the drift estimate for one frame shape."""
+
+    def __init__(self, shape):
+        ny, nx = (int(v) for v in shape)
+        self.shape = (ny, nx)
+        self.npix = ny * nx
+        self.wy, self.wx = _drift_window(ny), _drift_window(nx)
+        self.ky = np.fft.fftfreq(ny)[:, None]                  # cycles per pixel
+        self.kx = np.fft.rfftfreq(nx)[None, :]
+        herm = np.full(nx // 2 + 1, 2.0)                       # a half-plane sum × herm = the full-plane sum
+        herm[0] = 1.0
+        if nx % 2 == 0:
+            herm[-1] = 1.0
+        self.herm = herm[None, :]
+        self.ring = _radial_index(self.shape)
+        self.n_rings = int(self.ring.max()) + 1
+        self.high = self.ring > min(ny, nx) // 4                # beyond half the Nyquist frequency
+        self.dist = np.hypot((np.fft.fftfreq(ny) * ny)[:, None], (np.fft.fftfreq(nx) * nx)[None, :])
+        self.sub = (slice(None, None, max(1, ny // 128)), slice(None, None, max(1, nx // 128)))
+
+    def ramp(self, d) -> np.ndarray:
+        return np.exp(2j * np.pi * (self.ky * float(d[0]) + self.kx * float(d[1]))).astype(np.complex64)
+
+    def moved(self, g: np.ndarray, d) -> np.ndarray:
+        """The frame of (unwindowed) spectrum ``g`` with its content moved by −``d`` (periodic), float32."""
+        import scipy.fft as sfft
+
+        return sfft.irfft2(g * self.ramp(d), s=self.shape).astype(np.float32, copy=False)
+
+    def windowed(self, img: np.ndarray) -> np.ndarray:
+        """rfft2 of the mean-subtracted, Tukey-windowed image."""
+        import scipy.fft as sfft
+
+        f = np.array(img, dtype=np.float32, copy=True)
+        f -= f.mean(dtype=np.float64)
+        f *= self.wy[:, None]
+        f *= self.wx[None, :]
+        return sfft.rfft2(f)
+
+    def noise(self, f: np.ndarray) -> float:
+        """White (shot) noise power per Fourier bin: median/ln 2 of |F|² beyond half the Nyquist frequency."""
+        p = np.abs(f[self.high]) ** 2
+        return float(np.median(p)) / math.log(2.0) if p.size else 0.0
+
+    def ring_sums(self, p: np.ndarray, keep: np.ndarray):
+        r = self.ring[keep]
+        v = p[keep]
+        n = self.n_rings
+        return (np.bincount(r, minlength=n).astype(float), np.bincount(r, weights=v, minlength=n),
+                np.bincount(r, weights=v * v, minlength=n))
+
+    def smooth_rings(self, c, s, s2):
+        """Count-weighted Gaussian average over neighbouring rings (width max(1, 0.15 r)): the mean, the
+        variance between bins, and the number of bins averaged."""
+        n = self.n_rings
+        r = np.arange(n, dtype=float)
+        mean, var, cnt = np.zeros(n), np.zeros(n), np.zeros(n)
+        for i in range(n):
+            sig = max(1.0, 0.15 * i)
+            h = int(3 * sig) + 1
+            lo, hi = max(0, i - h), min(n, i + h + 1)
+            wt = np.exp(-0.5 * ((r[lo:hi] - i) / sig) ** 2)
+            cw = float(wt @ c[lo:hi])
+            if cw > 0:
+                m = float(wt @ s[lo:hi]) / cw
+                mean[i], var[i] = m, max(float(wt @ s2[lo:hi]) / cw - m * m, 0.0)
+                cnt[i] = cw
+        return mean, var, cnt
 
 
-class _DriftWeights:
-    """Frequency weights of the cross-power spectrum for the shift of a frame against the reference.
+class _FrameSpectra:
+    """Unwindowed rfft2 of every frame (complex64), kept in memory while that is small enough."""
 
-    The useful signal for a shift is the non-periodic detail of the specimen (amorphous support,
-    edges): a lattice gives a comb of equal correlation peaks one lattice period apart, and the
-    shot noise is white. With S(|k|) the reference's ring-median power above the noise N, the cross
-    power is weighted by S/(S + N)² (a Wiener / matched filter: whitened where the signal is strong,
-    suppressed where the noise dominates); bins above their ring (Bragg spots) are brought down to
-    the ring's level and those 5 × above it left out, so that the lattice's comb of correlation
-    peaks does not decide.
+    def __init__(self, stack: ImageStack, grid: _DriftGrid):
+        self.stack = stack
+        size = stack.n_frames * grid.ring.size * 8
+        self.cache: dict | None = {} if size <= _DRIFT_CACHE_BYTES else None
+
+    def image(self, i: int) -> np.ndarray:
+        return self.stack.frame(i, dtype=np.float32)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        import scipy.fft as sfft
+
+        if self.cache is not None and i in self.cache:
+            return self.cache[i]
+        g = sfft.rfft2(self.image(i))
+        if self.cache is not None:
+            self.cache[i] = g
+        return g
+
+
+def _signal_power(grid: _DriftGrid, excess: np.ndarray, var_of_mean, keep: np.ndarray) -> np.ndarray:
+    """Per-bin specimen power S(k) from a noisy per-bin estimate ``excess`` (power above the noise).
+
+    The ring average (smoothed over neighbouring rings, kept where it stands 2 σ above zero) plus the
+    bin's own deviation from it, shrunk by τ²/(τ² + σ²) (τ² the spread of the specimen's power between
+    the bins of a ring, σ² = ``var_of_mean(mean)`` that of the estimate): the specimen's own
+    speckle is followed where the frames tell it, the ring average is used where they do not.
+    """
+    c, s, s2 = grid.ring_sums(excess, keep)
+    mean, var, cnt = grid.smooth_rings(c, s, s2)
+    var_e = var_of_mean(np.maximum(mean, 0.0))
+    tau2 = np.maximum(var - var_e, 0.0)
+    sig = mean > 3.0 * np.sqrt(var_e / np.maximum(cnt, 1.0))
+    gain = np.where(sig, tau2 / np.maximum(tau2 + var_e, 1e-300), 0.0)
+    S = np.where(sig, mean, 0.0)[grid.ring] + gain[grid.ring] * (excess - mean[grid.ring])
+    S = np.maximum(S, 0.0)
+    S[~keep] = 0.0
+    return S
+
+
+def _leakage_1d(w: np.ndarray) -> np.ndarray:
+    """|W(Δk)|²/|W(0)|² of a window for a peak anywhere between two Fourier bins (the largest over
+    offsets 0, ¼, ½ bin, either sign of Δk), in FFT order: how far a Bragg spot leaks."""
+    n = w.size
+    k = np.arange(n)
+    out = np.zeros(n)
+    for d in (0.0, 0.25, 0.5):
+        p = np.abs(np.fft.fft(w * np.exp(-2j * np.pi * d * k / n))) ** 2
+        out = np.maximum(out, np.maximum(p, np.roll(p[::-1], 1)))
+    return out / float(np.sum(w)) ** 2
+
+
+def _spot_mask(grid: _DriftGrid, pmean: np.ndarray, n_frames: int, noise: float):
+    """Bins of the lattice (Bragg spots) and of their leakage, from the mean power spectrum of the frames.
+
+    A bin is a spot if its power above the noise is 15 × that of its ring's median (an exponential
+    speckle of the amorphous specimen reaches that once in 10⁵ bins) and 8 σ of the averaged noise.
+    The window spreads every spot over its neighbours (along both axes): the bins where that leakage
+    (the spots' power × the window's |W(Δk)|²) exceeds 2 % of the noise or 5 % of the ring's power
+    above it are left out too, so that the lattice cannot pass for non-periodic detail. Spots move
+    only with the lattice's expansion, so the mean spectrum (which does not depend on the drift)
+    shows them clearly. Returns (mask, spot bins alone).
+    """
+    import scipy.fft as sfft
+
+    ny, nx = grid.shape
+    med = _ring_median(pmean, grid.ring)[grid.ring]
+    excess = pmean - noise
+    ring_excess = np.maximum(med - noise, 0.0)
+    spot = (excess > 15.0 * ring_excess + 8.0 * noise / math.sqrt(n_frames)) & (pmean > 3.0 * med)
+    spot[grid.ring <= 1] = False
+    if not spot.any():
+        return spot, spot
+    # the spots' power on the full plane (the half plane and its mirror), spread by the window
+    half = np.where(spot, excess, 0.0)
+    full = np.zeros((ny, nx))
+    full[:, :half.shape[1]] = half
+    mirror = half[(-np.arange(ny)) % ny][:, 1:nx - half.shape[1] + 1]
+    full[:, half.shape[1]:] = mirror[:, ::-1]
+    ky, kx = _leakage_1d(grid.wy.astype(float)), _leakage_1d(grid.wx.astype(float))
+    leak = sfft.ifft2(sfft.fft2(full) * np.outer(sfft.fft(ky), sfft.fft(kx))).real[:, :half.shape[1]]
+    return spot | (leak > 0.02 * noise + 0.05 * ring_excess), spot
+
+
+def _lattice_vectors(grid: _DriftGrid, spot: np.ndarray, pmean: np.ndarray) -> np.ndarray:
+    """(m, 2) reciprocal vectors (cycles/px, (ky, kx)) of the spots in the mask (power-weighted centroids)."""
+    from scipy import ndimage as ndi
+
+    if not spot.any():
+        return np.zeros((0, 2))
+    lab, n = ndi.label(spot)
+    idx = np.arange(1, n + 1)
+    wsum = ndi.sum(pmean, lab, idx)
+    ky = ndi.sum(pmean * grid.ky, lab, idx) / wsum
+    kx = ndi.sum(pmean * grid.kx, lab, idx) / wsum
+    return np.stack([ky, kx], axis=1)
+
+
+def _is_lattice_translation(gvec: np.ndarray, t) -> bool:
+    """True if g·t is an integer (± 0.15) for every spot g and a non-zero one for at least one."""
+    if gvec.size == 0:
+        return False
+    ph = gvec @ np.asarray(t, dtype=float)
+    k = np.rint(ph)
+    return bool(np.all(np.abs(ph - k) <= 0.15) and np.any(k != 0))
+
+
+class _Peak:
+    __slots__ = ("shift", "z", "z_global", "global_offset", "z_second", "second_offset", "stderr", "width")
+
+
+def _drift_peak(grid: _DriftGrid, rw: np.ndarray, var: np.ndarray, w: np.ndarray, radius, upsample: int) -> _Peak:
+    """The correlation peak of the weighted cross power ``rw`` = w·r (half spectrum) near zero shift.
+
+    ``radius``: search only |shift| <= radius px (None: everywhere). The noise of the correlation is
+    the larger of what the noise model ``var`` (the variance of each cross-power bin) predicts and
+    what the data show: at the peak's shift the specimen's part of the cross power is real, so its
+    imaginary part is noise alone (window effects and specimen changes count as noise too). From it:
+    the significance of the peak (its height over the noise), of the highest peak anywhere and of the
+    highest other local maximum beyond the main peak's width, and the standard error of the sub-pixel
+    position (the noise of the correlation's slope over its curvature).
+    """
+    import scipy.fft as sfft
+
+    ny, nx = grid.shape
+    p = _Peak()
+    model = float(np.sum(grid.herm * w * w * var))
+    if not np.any(w > 0) or not model > 0:
+        p.shift, p.z, p.z_global, p.global_offset = np.zeros(2), 0.0, 0.0, (0, 0)
+        p.z_second, p.second_offset, p.stderr, p.width = 0.0, None, np.full(2, np.inf), np.nan
+        return p
+    cc = sfft.irfft2(rw, s=grid.shape)
+
+    def signed(iy, ix):
+        return (iy - ny if iy > ny // 2 else iy, ix - nx if ix > nx // 2 else ix)
+
+    ig = np.unravel_index(int(np.argmax(cc)), cc.shape)
+    if radius is None:
+        il = ig
+    else:
+        il = np.unravel_index(int(np.argmax(np.where(grid.dist <= radius, cc, -np.inf))), cc.shape)
+    peak = signed(*il)
+    if upsample > 1:
+        dy, dx = _upsampled_peak(rw, grid.shape, peak, int(upsample))
+    else:
+        dy, dx = float(peak[0]), float(peak[1])
+    t = rw * np.exp(2j * np.pi * (grid.ky * dy + grid.kx * dx))
+    re, im2 = t.real.astype(float), 2.0 * t.imag.astype(float) ** 2
+    sigma = math.sqrt(max(model, float(np.sum(grid.herm * im2)))) / grid.npix
+    height = float(np.sum(grid.herm * re)) / grid.npix
+    se, curv_px = [], []
+    for q in (2 * np.pi * grid.ky, 2 * np.pi * grid.kx):
+        q2 = q * q
+        curv = float(np.sum(grid.herm * q2 * re))
+        slope = max(float(np.sum(grid.herm * w * w * q2 * var)), float(np.sum(grid.herm * q2 * im2)))
+        se.append(math.sqrt(slope) / curv if curv > 0 else math.inf)
+        curv_px.append(curv / grid.npix)
+    width = math.sqrt(height / min(curv_px)) if height > 0 and min(curv_px) > 0 else math.inf
+    # the highest other local maximum beyond the main peak (2.5 × its Gaussian width, at least 3 px)
+    excl = max(3.0, 2.5 * width) if math.isfinite(width) else 3.0
+    flat = cc.ravel()
+    m = min(400, flat.size)
+    top = np.argpartition(flat, -m)[-m:]
+    top = top[np.argsort(flat[top])[::-1]]
+    p.z_second, p.second_offset = float(flat[top[-1]]) / sigma, None
+    for j in top:
+        y, x = divmod(int(j), nx)
+        oy = (y - il[0] + ny // 2) % ny - ny // 2
+        ox = (x - il[1] + nx // 2) % nx - nx // 2
+        if math.hypot(oy, ox) <= excl:
+            continue
+        if flat[j] >= cc[np.ix_([(y - 1) % ny, y, (y + 1) % ny], [(x - 1) % nx, x, (x + 1) % nx])].max():
+            p.z_second, p.second_offset = float(flat[j]) / sigma, (oy, ox)
+            break
+    p.shift = np.array([dy, dx])
+    p.z = height / sigma
+    p.z_global = float(cc[ig]) / sigma
+    p.global_offset = signed(*ig)
+    p.stderr = np.array(se)
+    p.width = width
+    return p
+
+
+def _drift_weights(S: np.ndarray, noise_shape: np.ndarray, n_frame: float, n_ref: float, k: float):
+    """Weights of the cross power F_frame·conj(F_ref) for a reference that is the sum of ``k`` frames.
+
+    With S(k) the specimen power of one frame, N_f and N_r the noise powers of the frame and of the
+    reference (both white × ``noise_shape``): the cross power has the mean k·S and the variance
+    V = N_f·N_r + S·N_r + k²·S·N_f; the weight mean/V is the optimal (matched, shot-noise-limited)
+    filter: whitening where the specimen is strong, S/N² where the noise dominates, 0 at the spots.
+    Returns (weights, V).
+    """
+    nf, nr = n_frame * noise_shape, n_ref * noise_shape
+    var = nf * nr + S * nr + k * k * S * nf
+    ok = var > 0
+    w = np.where(ok, k * S / np.where(ok, var, 1.0), 0.0)
+    return w.astype(np.float32), var
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class DriftEstimate(SummaryRepr):
+    """The drift of every frame with its quality (:func:`estimate_drift` with ``full=True``).
+
+    Attributes
+    ----------
+    shift_px : (n, 2) array
+        (dy, dx) of every frame's content against frame ``reference`` (the measured value, also for
+        an unreliable frame: see :meth:`filled` for a fallback).
+    stderr_px : (n, 2) array
+        Standard error of each shift (that of the reference frame's own position included; inf where
+        there was nothing to measure). From the curvature of the correlation peak and the noise,
+        raised to the frame-to-frame scatter of the shifts where that is larger.
+    significance : (n,) array
+        Height of the correlation peak over the correlation noise (σ).
+    reliable : (n,) bool array
+        False where the peak is not significant (< ``min_significance``), where a stronger peak lies
+        more than ``max_step_px`` away, where the shift jumps by more than ``max_step_px`` per frame
+        against the reliable neighbours, or where the drift is ambiguous.
+    ambiguous : (n,) bool array
+        A second correlation peak of similar height (≥ 0.75 ×) beyond the main one (e.g. at a lattice
+        translation), or no non-periodic detail at all (a lattice alone fixes a shift only modulo a
+        lattice vector).
+    reasons : tuple of str
+        Why each frame is unreliable ('' where it is reliable).
+    messages : tuple of str
+        Summary of the unreliable frames (empty if all are reliable).
     """
 
-    def __init__(self, f_ref: np.ndarray, shape):
-        self.ring = _radial_index(shape)
-        self.n_ring = min(shape) // 2
-        self.n_ref = _noise_power(f_ref, self.ring, self.n_ring)
-        med = _ring_median(np.abs(f_ref) ** 2, self.ring) / math.log(2.0)
-        # a ring's median of n exponentials scatters by ~1.2/√n: only what stands 4 of those above
-        # the noise counts as signal (else every high-frequency ring would add its noise)
-        n_bins = np.maximum(np.bincount(self.ring.ravel(), minlength=med.size), 1)
-        excess = med - self.n_ref * (1.0 + 4.0 * 1.2 / np.sqrt(n_bins))
-        self.signal = np.where(excess > 0, med - self.n_ref, 0.0)[self.ring].astype(np.float32)
+    shift_px: np.ndarray
+    stderr_px: np.ndarray
+    significance: np.ndarray
+    reliable: np.ndarray
+    ambiguous: np.ndarray
+    reasons: tuple = ()
+    reference: int = 0
+    max_step_px: float = 5.0
+    min_significance: float = 6.0
+    messages: tuple = ()
 
-    def __call__(self, r: np.ndarray, f_mov: np.ndarray) -> np.ndarray:
-        from scipy import ndimage as ndi
+    _html_summary_lines = None
 
-        noise = math.sqrt(max(self.n_ref, 0.0) * max(_noise_power(f_mov, self.ring, self.n_ring), 0.0))
-        s = self.signal
-        level = s + np.float32(noise)
-        local = ndi.uniform_filter(np.abs(r).astype(np.float32), 3, mode="wrap")
-        n = np.float32(max(noise, 1e-30))
-        ratio = level / np.maximum(local, 1e-30)
-        w = s / (n * (n + 2 * s)) * np.where(ratio < 0.2, 0.0, np.minimum(1.0, ratio))
-        return w.astype(np.float32)
+    @property
+    def n_frames(self) -> int:
+        return int(self.shift_px.shape[0])
+
+    @property
+    def n_reliable(self) -> int:
+        return int(np.sum(self.reliable))
+
+    @property
+    def usable(self) -> bool:
+        """At least two frames, and a quarter of them, are reliable."""
+        return self.n_reliable >= max(2, math.ceil(self.n_frames / 4))
+
+    @property
+    def unreliable_frames(self) -> tuple:
+        return tuple(int(i) for i in np.flatnonzero(~self.reliable))
+
+    def filled(self) -> np.ndarray | None:
+        """The shifts with every unreliable frame replaced by a straight-line interpolation between the
+        nearest reliable frames (the nearest one's shift beyond the first or last); None if no frame
+        is reliable."""
+        ok = np.flatnonzero(self.reliable)
+        if ok.size == 0:
+            return None
+        idx = np.arange(self.n_frames)
+        out = np.stack([np.interp(idx, ok, self.shift_px[ok, a]) for a in (0, 1)], axis=1)
+        return _ro(out)
+
+    def summary(self) -> str:
+        last = self.shift_px[-1]
+        lines = [f"drift of {self.n_frames} frames against frame {self.reference}: last frame "
+                 f"({last[0]:.2f}, {last[1]:.2f}) px; {self.n_reliable}/{self.n_frames} reliable; median "
+                 f"significance {np.median(self.significance):.1f} σ, median error "
+                 f"{np.median(np.max(self.stderr_px, axis=1)):.2g} px"]
+        lines += [f"  note: {m}" for m in self.messages]
+        return "\n".join(lines)
 
 
-def _correlation_peak(r: np.ndarray, shape, upsample: int):
-    """Peak of the inverse transform of the weighted cross power ``r`` (half spectrum), sub-pixel."""
-    import scipy.fft as sfft
-
-    cc = sfft.irfft2(r, s=shape)
-    iy, ix = np.unravel_index(int(np.argmax(cc)), cc.shape)
-    ny, nx = shape
-    peak = (iy - ny if iy > ny // 2 else iy, ix - nx if ix > nx // 2 else ix)
-    if upsample <= 1:
-        return float(peak[0]), float(peak[1])
-    dy, dx = _upsampled_peak(r, shape, peak, int(upsample))
-    return float(dy), float(dx)
-
-
-def _shifted(img: np.ndarray, dy: float, dx: float) -> np.ndarray:
-    """``img`` moved by (−dy, −dx) pixels (a periodic Fourier shift), float32."""
-    import scipy.fft as sfft
-
-    ny, nx = img.shape
-    f = sfft.rfft2(np.asarray(img, dtype=np.float32))
-    ky = np.fft.fftfreq(ny)[:, None].astype(np.float32)
-    kx = np.fft.rfftfreq(nx)[None, :].astype(np.float32)
-    f *= np.exp(2j * np.pi * (ky * np.float32(dy) + kx * np.float32(dx))).astype(np.complex64)
-    return sfft.irfft2(f, s=(ny, nx)).astype(np.float32)
+def _drift_messages(reasons) -> list:
+    """One message per kind of problem (the text before the first colon of a reason), naming the frames."""
+    kinds: dict = {}
+    for i, r in enumerate(reasons):
+        if r:
+            kinds.setdefault(r.split(":")[0], []).append(i)
+    if not kinds:
+        return []
+    bad = sorted(i for v in kinds.values() for i in v)
+    parts = []
+    for kind, idx in kinds.items():
+        detail = reasons[idx[0]].split(":", 1)[1].strip() if ":" in reasons[idx[0]] else ""
+        example = f" ({'frame ' + str(idx[0]) + ': ' if len(idx) > 1 else ''}{detail})" if detail else ""
+        parts.append(f"{kind} in frame{'s' if len(idx) > 1 else ''} {_ranges(idx)}{example}")
+    return [f"drift unreliable in {len(bad)} of {len(reasons)} frames: " + "; ".join(parts)]
 
 
-def estimate_drift(stack: ImageStack, *, reference: int = 0, upsample: int = 10) -> np.ndarray:
-    """(dy, dx) pixel shift of every frame against frame ``reference``.
+def _measure_drift(stack: ImageStack, reference: int, upsample: int, max_step_px: float,
+                   min_significance: float) -> DriftEstimate:
+    n = stack.n_frames
+    ref = int(reference) % n
+    if n == 1:
+        z = np.zeros((1, 2))
+        return DriftEstimate(shift_px=_ro(z), stderr_px=_ro(z), significance=_ro([np.inf]), reliable=_ro([True], bool),
+                             ambiguous=_ro([False], bool), reasons=("",), reference=ref, max_step_px=max_step_px,
+                             min_significance=min_significance)
+    grid = _DriftGrid(stack.shape)
+    spectra = _FrameSpectra(stack, grid)
+    # pass 0: the mean power spectrum (it does not depend on the drift) and the noise of every frame
+    pmean = np.zeros(grid.ring.shape)
+    noise = np.zeros(n)
+    for i in range(n):
+        spectra[i]
+        f = grid.windowed(spectra.image(i))
+        pmean += f.real.astype(float) ** 2 + f.imag.astype(float) ** 2
+        noise[i] = grid.noise(f)
+    pmean /= n
+    floor = 1e-6 * float(pmean.mean()) + 1e-30                 # noise-free data: whitening, not a division by 0
+    noise = np.maximum(noise, floor)
+    nbar = float(noise.mean())
+    mask, spot = _spot_mask(grid, pmean, n, nbar)
+    keep = ~mask
+    keep[0, 0] = False
+    gvec = _lattice_vectors(grid, spot, pmean)
+    S = _signal_power(grid, pmean - nbar, lambda m: (nbar + m) ** 2 / n, keep)
+    shape_n = np.ones_like(S)
 
-    Weighted phase correlation: a Tukey window against the image edges; the cross-power spectrum
-    weighted by the signal-to-noise ratio of each frequency, Bragg spots left out (a lattice alone fixes a shift only modulo its period; the non-periodic detail of
-    the specimen fixes it). The integer peak is refined on a 1/``upsample`` pixel grid by a local
-    DFT of the weighted cross power and a parabola through the upsampled maximum. The window does
-    not move with the specimen and pulls the estimate towards zero by a few per cent, so the frame
-    is shifted back by the first estimate and the small rest is measured again. A frame whose
-    content moved by +dy rows has ``drift[i, 0] = +dy``.
+    # pass 1: every frame against the sum of the frames aligned so far (from the reference outwards),
+    # searched within max_step_px of the previous frame
+    pos = np.zeros((n, 2))
+    acc = grid.moved(spectra[ref], (0.0, 0.0)).astype(np.float64)
+    k, n_acc = 1, noise[ref]
+    for i in list(range(ref + 1, n)) + list(range(ref - 1, -1, -1)):
+        prev = pos[i - 1] if i > ref else pos[i + 1]
+        fi = grid.windowed(grid.moved(spectra[i], prev))
+        w, var = _drift_weights(S, shape_n, noise[i], n_acc, k)
+        pk = _drift_peak(grid, fi * np.conj(grid.windowed(acc)) * w, var, w, max_step_px, upsample)
+        pos[i] = prev + pk.shift
+        acc += grid.moved(spectra[i], pos[i])
+        k, n_acc = k + 1, n_acc + noise[i]
+    del acc
+
+    # passes 2…: every frame against the sum of all the others (leave one out), with the specimen's
+    # power from the cross-spectrum of the aligned frames (unbiased by the noise, whatever its colour)
+    peaks: list = [None] * n
+    n_tot = float(noise.sum())
+    # a frame's rest against the others is its error minus their mean error: moving every frame by
+    # (n - 1)/n of it leaves all at the common mean (by the whole of it, two frames would swap errors)
+    damp = (n - 1) / n
+    for _ in range(_DRIFT_PASSES):
+        import scipy.fft as sfft
+
+        sum_g = np.zeros_like(spectra[0])
+        for i in range(n):
+            sum_g += spectra[i] * grid.ramp(pos[i])
+        f_all = grid.windowed(sfft.irfft2(sum_g, s=grid.shape))
+        del sum_g
+        p_all = f_all.real.astype(float) ** 2 + f_all.imag.astype(float) ** 2
+        cross = (p_all - n * pmean) / (n * (n - 1))
+        c, s_p, _ = grid.ring_sums(pmean, keep)
+        _, s_c, _ = grid.ring_sums(cross, keep)
+        ring_noise = np.maximum((s_p - np.maximum(s_c, 0.0)) / np.maximum(c, 1.0), floor)
+        shape_n = (ring_noise / nbar)[grid.ring]
+        S = _signal_power(grid, cross, lambda m: 2.0 * (nbar + m) ** 2 / (n * (n - 1)), keep)
+        new = pos.copy()
+        for i in range(n):
+            fi = grid.windowed(grid.moved(spectra[i], pos[i]))
+            w, var = _drift_weights(S, shape_n, noise[i], n_tot - noise[i], n - 1)
+            pk = _drift_peak(grid, fi * np.conj(f_all - fi) * w, var, w, max_step_px, upsample)
+            new[i] = pos[i] + damp * pk.shift
+            peaks[i] = pk
+        change = float(np.max(np.abs(new - pos)))
+        pos = new
+        if change < 0.02:
+            break
+    return _drift_quality(pos, peaks, ref, gvec, bool(np.any(S > 0)), bool(spot.any()), max_step_px,
+                          min_significance, upsample)
+
+
+def _drift_quality(pos, peaks, ref, gvec, has_signal, has_lattice, max_step_px, min_significance,
+                   upsample) -> DriftEstimate:
+    """Reliability, ambiguity and standard errors of the measured positions; the shifts against ``ref``."""
+    n = pos.shape[0]
+    z = np.array([p.z for p in peaks])
+    se = np.maximum(np.array([p.stderr for p in peaks]), 0.05 / upsample)     # not below the refinement grid
+    reasons = [""] * n
+    ambiguous = np.zeros(n, dtype=bool)
+    for i, p in enumerate(peaks):
+        if not has_signal:
+            ambiguous[i] = has_lattice
+            reasons[i] = ("no common detail: nothing but the lattice stands above the noise in all frames "
+                          "together, and a lattice fixes a shift only modulo a lattice vector" if has_lattice else
+                          "no common detail: no specimen detail common to the frames stands above the noise")
+        elif not p.z >= min_significance:
+            reasons[i] = f"not significant: correlation peak {p.z:.1f} σ < {min_significance:g} σ"
+        elif (p.z_global >= min_significance and p.z_global > p.z + 1.0
+              and math.hypot(*p.global_offset) > max_step_px + 1.0):
+            reasons[i] = (f"implausible jump: a stronger correlation peak ({p.z_global:.1f} σ against "
+                          f"{p.z:.1f} σ) {math.hypot(*p.global_offset):.1f} px away (> max_step_px = "
+                          f"{max_step_px:g})")
+        elif p.second_offset is not None and p.z_second >= 0.75 * p.z:
+            ambiguous[i] = True
+            lat = ", a lattice translation" if _is_lattice_translation(gvec, p.second_offset) else ""
+            reasons[i] = (f"ambiguous: a second correlation peak of similar height ({p.z_second:.1f} σ against "
+                          f"{p.z:.1f} σ) {math.hypot(*p.second_offset):.1f} px away{lat}")
+    ok = np.array([not r for r in reasons])
+
+    def off(i, j):
+        return float(np.hypot(*(pos[i] - pos[j])))
+
+    def jump(i, j):
+        """A step from frame j to i beyond max_step_px per frame by more than 2 σ of its error."""
+        noise = math.sqrt(float(np.sum(se[i] ** 2 + se[j] ** 2)))
+        return off(i, j) > max_step_px * abs(i - j) + 2.0 * (noise if math.isfinite(noise) else 0.0)
+
+    # isolated jumps: a frame further than max_step_px per frame from most of its reliable neighbours
+    # (two on each side) is dropped, the worst first
+    while True:
+        idx = np.flatnonzero(ok)
+        worst = None
+        for k, i in enumerate(idx):
+            nb = [int(j) for j in idx[max(0, k - 2):k + 3] if j != i]
+            far = [j for j in nb if jump(i, j)]
+            if nb and len(far) > len(nb) / 2:
+                key = (len(far) / len(nb), -z[i])
+                if worst is None or key > worst[0]:
+                    worst = (key, int(i), far[0])
+        if worst is None:
+            break
+        _, i, j = worst
+        ok[i] = False
+        reasons[i] = (f"implausible jump: {off(i, j):.1f} px from frame {j} (> max_step_px = {max_step_px:g} "
+                      f"per frame)")
+    # frame-to-frame scatter: second differences of the positions against the errors they should have
+    trip = [i for i in range(1, n - 1) if ok[i - 1] and ok[i] and ok[i + 1]]
+    if len(trip) >= 4:
+        d2 = np.array([pos[i - 1] - 2 * pos[i] + pos[i + 1] for i in trip])
+        pred = np.array([se[i - 1] ** 2 + 4 * se[i] ** 2 + se[i + 1] ** 2 for i in trip])
+        ratio = (d2 ** 2 / np.where(np.isfinite(pred) & (pred > 0), pred, np.inf)).ravel()
+        se = se * math.sqrt(max(1.0, float(np.median(ratio)) / 0.455))      # 0.455: the median of χ²(1)
+    # a lasting jump between reliable frames: the frames beyond it (seen from the reference) are dropped
+    idx = [int(i) for i in np.flatnonzero(ok)]
+    lower = [i for i in idx[::-1] if i <= ref]                     # from the reference towards frame 0
+    upper = [i for i in idx if i >= ref]                           # and towards the last frame
+    if not ok[ref] and lower:
+        upper = lower[:1] + upper                                  # the step across the reference too
+    for side in (lower, upper):
+        for a, b in zip(side, side[1:]):
+            if jump(b, a):
+                beyond = side[side.index(b):]
+                for i in beyond:
+                    ok[i] = False
+                    reasons[i] = (f"implausible jump: beyond a jump of {off(a, b):.1f} px between frames {a} "
+                                  f"and {b} (> max_step_px = {max_step_px:g} per frame)")
+                break
+    # the reference frame's own position: measured, or (if unreliable) interpolated from the reliable frames
+    good = np.flatnonzero(ok)
+    messages = _drift_messages(reasons)
+    origin, se_ref = pos[ref].copy(), se[ref].copy()
+    if not ok[ref] and good.size:
+        origin = np.array([np.interp(ref, good, pos[good, a]) for a in (0, 1)])
+        se_ref = np.median(se[good], axis=0)
+        messages.append(f"the reference frame {ref} is itself unreliable: the shifts are taken against its "
+                        f"position interpolated from the reliable frames")
+    stderr = np.sqrt(se ** 2 + se_ref ** 2)
+    stderr[ref] = se_ref
+    if good.size < max(2, math.ceil(n / 4)):                      # DriftEstimate.usable
+        messages.append(f"the drift could not be measured: only {good.size} of {n} frames are reliable")
+    return DriftEstimate(shift_px=_ro(pos - origin), stderr_px=_ro(stderr), significance=_ro(z),
+                         reliable=_ro(ok, bool), ambiguous=_ro(ambiguous, bool), reasons=tuple(reasons),
+                         reference=ref, max_step_px=float(max_step_px), min_significance=float(min_significance),
+                         messages=tuple(messages))
+
+
+def estimate_drift(stack: ImageStack, *, reference: int = 0, upsample: int = 10, max_step_px: float = 5.0,
+                   min_significance: float = 6.0, full: bool = False):
+    """(dy, dx) pixel shift of every frame against frame ``reference``, with its quality on request.
+
+    The frames are aligned to a running reference, then each against the sum of all the others:
+
+    1. The mean power spectrum of the frames (it does not depend on the drift) gives the lattice's
+       Bragg spots, which are left out (a lattice alone fixes a shift only modulo a lattice vector; the
+       non-periodic detail of the specimen — amorphous support, edges — fixes it), and the specimen's
+       power S(k) above the shot noise N(k).
+    2. Every frame is correlated with the sum of the frames aligned so far (from ``reference``
+       outwards), searched within ``max_step_px`` of the previous frame's shift.
+    3. Then (up to 4 passes, until no shift changes by 0.02 px) every frame against the sum of all the
+       others aligned, with S(k) and N(k) from the cross-spectrum of the aligned frames.
+
+    Each correlation weights the cross power by the optimal filter for shot-noise-limited data,
+    S / (N_f·N_r + S·(N_r + k²·N_f)) for a reference of k frames (whitening where the specimen stands
+    above the noise, S/N² where it does not); the frame is moved by its current shift first (so the
+    fixed window does not bias the small rest) and the peak is refined on a 1/``upsample`` pixel grid
+    (local DFT and a parabola). A frame whose content moved by +dy rows has ``drift[i, 0] = +dy``.
+
+    Quality (``full=True``): the peak's significance over the correlation noise; its standard error
+    from the curvature of the peak and the noise (raised to the frame-to-frame scatter of the shifts
+    where that is larger); ambiguity (a second peak of similar height, e.g. at a lattice translation,
+    or no non-periodic detail at all). A frame is *unreliable* if its peak is below
+    ``min_significance`` σ, ambiguous, or implies a jump of more than ``max_step_px`` per frame (a
+    stronger peak that far away, or a shift that far from its reliable neighbours). Unreliable
+    frames keep their measured shift; :meth:`DriftEstimate.filled` interpolates them.
+
+    Parameters
+    ----------
+    reference : int
+        The frame whose shift is (0, 0).
+    upsample : int
+        Sub-pixel grid of the peak refinement (1: whole pixels).
+    max_step_px : float
+        Largest plausible drift between consecutive frames (px); also the search radius.
+    min_significance : float
+        Smallest peak height (σ of the correlation noise) of a reliable frame.
+    full : bool
+        False (default): the (n, 2) array of shifts, as before. True: a :class:`DriftEstimate` with
+        ``shift_px``, ``stderr_px``, ``significance``, ``reliable``, ``ambiguous``, ``reasons`` and
+        ``messages``.
 
     Examples
     --------
@@ -228,6 +735,9 @@ def estimate_drift(stack: ImageStack, *, reference: int = 0, upsample: int = 10)
     >>> b = np.fft.ifft2(fourier_shift(np.fft.fft2(a), (1.3, -0.6))).real
     >>> estimate_drift(ImageStack(np.stack([a, b]))).round(2).tolist()
     [[0.0, 0.0], [1.3, -0.6]]
+    >>> est = estimate_drift(ImageStack(np.stack([a, b])), full=True)
+    >>> bool(est.reliable.all()), bool(est.significance.min() > 6), bool(est.stderr_px[1].max() < 0.05)
+    (True, True, True)
     """
     if not isinstance(stack, ImageStack):
         raise ConfigError(f"estimate_drift needs an ImageStack, got {type(stack).__name__}")
@@ -235,23 +745,14 @@ def estimate_drift(stack: ImageStack, *, reference: int = 0, upsample: int = 10)
     ref = int(reference)
     if not -n <= ref < n:
         raise DataError(f"reference frame {reference} is out of range for a stack of {n}", path=stack.source or None)
-    ny, nx = stack.shape
-    wy, wx = _drift_window(ny), _drift_window(nx)
-    f_ref = _spectrum_for_drift(stack.frame(ref, dtype=np.float32), wy, wx)
-    weights = _DriftWeights(f_ref, (ny, nx))
-    out = np.zeros((n, 2))
-    for i in range(n):
-        if i == ref % n:
-            continue
-        img = stack.frame(i, dtype=np.float32)
-        f = _spectrum_for_drift(img, wy, wx)
-        r = f * np.conj(f_ref)
-        w = weights(r, f)
-        dy, dx = _correlation_peak(r * w, (ny, nx), int(upsample))
-        f = _spectrum_for_drift(_shifted(img, dy, dx), wy, wx)
-        ry, rx = _correlation_peak(f * np.conj(f_ref) * w, (ny, nx), int(upsample))
-        out[i] = (dy + ry, dx + rx)
-    return out
+    if not (math.isfinite(float(max_step_px)) and float(max_step_px) > 0):
+        raise ConfigError(f"max_step_px must be a positive number of pixels, got {max_step_px!r}")
+    if not float(min_significance) >= 0:
+        raise ConfigError(f"min_significance must be >= 0, got {min_significance!r}")
+    if int(upsample) < 1:
+        raise ConfigError(f"upsample must be >= 1, got {upsample!r}")
+    est = _measure_drift(stack, ref % n, int(upsample), float(max_step_px), float(min_significance))
+    return est if full else np.array(est.shift_px)
 
 
 # -- tracks -----------------------------------------------------------------------------
@@ -459,7 +960,15 @@ class _TrackState:
 # -- the dose series -------------------------------------------------------------------------
 @dataclass(frozen=True, repr=False)
 class DoseSeries(SummaryRepr):
-    """Tracked reflections along a dose series (see :func:`dose_series`)."""
+    """Tracked reflections along a dose series (see :func:`dose_series`).
+
+    ``drift_px`` is the (dy, dx) the analysis box followed (with a ``region`` and drift correction;
+    unreliable frames interpolated from the reliable ones; None without a region, without drift
+    correction, or when the drift could not be measured and the box was kept fixed). ``drift`` is the
+    full :class:`DriftEstimate` (shifts as measured, errors, significance, reliable frames) and
+    ``messages`` says what was done about unreliable drift (the same notes are in every track's
+    ``messages``).
+    """
 
     dose_e_per_A2: np.ndarray
     drift_px: np.ndarray | None
@@ -469,6 +978,8 @@ class DoseSeries(SummaryRepr):
     conditions: Mapping[str, Any] = field(default_factory=dict)
     pixel_size_angstrom: float = float("nan")
     settings: Mapping[str, Any] = field(default_factory=dict)
+    drift: DriftEstimate | None = None
+    messages: tuple = ()
 
     _html_summary_lines = None
 
@@ -541,6 +1052,7 @@ class DoseSeries(SummaryRepr):
             drift = f", drift up to {np.max(np.hypot(self.drift_px[:, 0], self.drift_px[:, 1])):.2f} px"
         lines = [f"HRTEM dose series of {name}: {self.n_frames} frames, dose {d[0]:.3g}–{d[-1]:.3g} e/Å² "
                  f"(mid-frame){drift}"]
+        lines += [f"  note: {m}" for m in self.messages]
         for t in self.tracks:
             lines.append(f"  {t.label}: found in {t.n_found}/{self.n_frames} frames; d0 = {t.d0_angstrom:.4f} ± "
                          f"{t.d0_stderr_angstrom:.2g} Å; strain rate {t.strain_rate_per_e_per_A2:.4g} ± "
@@ -549,7 +1061,8 @@ class DoseSeries(SummaryRepr):
                          f"{t.final_expansion_stderr_percent:.2f} %; critical dose {t.critical_dose_e_per_A2:.3g} ± "
                          f"{t.critical_dose_stderr_e_per_A2:.2g} e/Å²")
             for m in t.messages:
-                lines.append(f"    note: {m}")
+                if m not in self.messages:
+                    lines.append(f"    note: {m}")
         return "\n".join(lines)
 
     def plot(self, **kw):
@@ -563,6 +1076,21 @@ class DoseSeries(SummaryRepr):
         from .plot import plot_dose_fft
 
         return plot_dose_fft(self, stack, frame, **kw)
+
+
+def _box_drift(est: DriftEstimate):
+    """The drift the analysis box follows, and the notes on what was done about unreliable frames."""
+    if est.n_reliable == est.n_frames:
+        return np.array(est.shift_px), []
+    notes = list(est.messages)
+    if not est.usable:
+        notes.append(f"drift correction off: only {est.n_reliable} of {est.n_frames} frames have a reliable drift, "
+                     f"so the analysis box is kept fixed at the region (right only if the specimen did not drift; "
+                     f"summing frames with bin=, or a region with more non-periodic detail, may help)")
+        return None, notes
+    notes.append(f"the analysis box follows the drift interpolated from the reliable frames in the "
+                 f"{est.n_frames - est.n_reliable} unreliable frame(s) {_ranges(est.unreliable_frames)}")
+    return np.array(est.filled()), notes
 
 
 def _frame_box(region, drift, i, shape):
@@ -627,7 +1155,7 @@ def _choose_reference_spot(ps, d, angle, search, threshold, refine, box, src):
 
 def dose_series(stack: ImageStack, *, track=(4.5,), angles=None, dose_per_frame=None, window="hann", region=None,
                 drift_correct=True, bin=1, search=0.08, reference_frames=3, d0=None, d0_frames=None,
-                critical_dose=True, threshold=5.0, box=7, refine="window") -> DoseSeries:
+                critical_dose=True, threshold=5.0, box=7, refine="window", drift_max_step_px=5.0) -> DoseSeries:
     """Follow chosen spots through a dose series: d(D), strain ε(D), spot intensity I(D), critical dose.
 
     Parameters
@@ -645,7 +1173,13 @@ def dose_series(stack: ImageStack, *, track=(4.5,), angles=None, dose_per_frame=
     drift_correct : bool
         With a ``region``, the box follows the drift of the specimen (:func:`estimate_drift`); the
         power spectrum itself does not depend on a shift, so without a region drift is not needed
-        (``drift_px`` is then None).
+        (``drift_px`` is then None). Frames whose drift is unreliable (peak not significant,
+        ambiguous, or a jump of more than ``drift_max_step_px`` per frame) take the drift
+        interpolated from the reliable frames; if fewer than a quarter (or two) are reliable, the box
+        stays fixed at ``region``. Either is said in ``messages`` (of the result and of every track).
+    drift_max_step_px : float
+        Largest plausible drift between consecutive frames (px, after ``bin``), see
+        :func:`estimate_drift`.
     bin : int
         Sum groups of ``bin`` frames first (for very low doses per frame).
     search : float
@@ -709,9 +1243,11 @@ def dose_series(stack: ImageStack, *, track=(4.5,), angles=None, dose_per_frame=
     if not 0 < search < 0.5:
         raise ConfigError(f"search must be a relative |g| window in (0, 0.5), got {search!r}")
     reg = _check_region(region, stack.shape, stack.source)
-    drift = None
+    drift = drift_est = None
+    series_msgs: list[str] = []
     if reg is not None and drift_correct:
-        drift = estimate_drift(stack)
+        drift_est = estimate_drift(stack, full=True, max_step_px=drift_max_step_px)
+        drift, series_msgs = _box_drift(drift_est)
     shape = stack.shape if reg is None else (reg[1] - reg[0], reg[3] - reg[2])
     ny, nx = shape
     half = box // 2
@@ -802,7 +1338,7 @@ def dose_series(stack: ImageStack, *, track=(4.5,), angles=None, dose_per_frame=
     d0_n = int(d0_frames) if d0_frames is not None else max(3, n // 5)
     tracks = []
     for t, st in enumerate(states):
-        msgs = []
+        msgs = list(series_msgs)
         fd = found[t]
         if fails[t]:
             msgs.append(f"spot below the noise (or no spot-like fit) in {len(fails[t])} frame(s): "
@@ -856,10 +1392,10 @@ def dose_series(stack: ImageStack, *, track=(4.5,), angles=None, dose_per_frame=
     settings = {"track": targets, "angles": ang, "window": win, "region": reg, "drift_correct": bool(drift_correct),
                 "bin": int(bin), "search": search, "reference_frames": m, "d0": d0s, "d0_frames": d0_n,
                 "threshold": float(threshold), "box": box, "refine": refine,
-                "dose_per_frame_e_per_A2": stack.dose_per_frame_e_per_A2}
+                "dose_per_frame_e_per_A2": stack.dose_per_frame_e_per_A2, "drift_max_step_px": float(drift_max_step_px)}
     return DoseSeries(dose_e_per_A2=_ro(dose), drift_px=None if drift is None else _ro(drift), tracks=tuple(tracks),
                       source=stack.source, sample=stack.sample, conditions=dict(stack.conditions),
-                      pixel_size_angstrom=px, settings=settings)
+                      pixel_size_angstrom=px, settings=settings, drift=drift_est, messages=tuple(series_msgs))
 
 
 def _ranges(idx: Sequence[int]) -> str:
