@@ -358,6 +358,9 @@ def test_dose_series_options(series_stack):
     assert r.n_frames == 8 and r.dose_e_per_A2[0] == pytest.approx(2.0)           # 2 frames of 2 e/Å² binned
     assert t.d0_angstrom == 4.7 and t.d0_stderr_angstrom == 0.0
     assert np.isnan(t.critical_dose_e_per_A2)
+    names = {row.name.split("[")[0] for row in r.descriptors()}
+    assert "critical_dose_e_per_A2" not in names and "expansion_percent_final" in names
+    assert "critical dose not fitted" in r.summary() and "nan" not in r.summary()
     with pytest.raises(ConfigError):
         dose_series(series_stack, track=(4.7, 4.7), angles=(0.0,))
 
