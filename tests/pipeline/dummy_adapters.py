@@ -161,6 +161,11 @@ def pid_and_square(x):
     return os.getpid(), x * x
 
 
+def pid_and_environ(name):
+    """``(process id, os.environ.get(name))``: what a worker's environment holds."""
+    return os.getpid(), os.environ.get(name)
+
+
 def square_or_die(x):
     """Kills the worker process it runs in on ``x == 3``; in the main process it squares."""
     if x == 3 and multiprocessing.parent_process() is not None:

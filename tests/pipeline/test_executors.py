@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dummy_adapters import pid_and_square, square_or_die
+from dummy_adapters import pid_and_environ, pid_and_square, square_or_die
 from structkit.core import DescriptorRow, DescriptorTable, join_conductivity
 from structkit.pipeline import make_executor
 from structkit.pipeline.executors import MAP_MIN_ITEMS_PER_WORKER
@@ -82,3 +82,20 @@ def test_dask_batch_that_kills_a_worker_is_split_and_only_the_culprit_fails(tmp_
     assert (report.executor, report.computed, report.failed) == ("dask", 5, 1)
     (f,) = report.failures
     assert (f.file, f.error) == ("data/A_crash.txt", "WorkerCrash")
+
+
+@pytest.mark.slow
+def test_local_dask_workers_keep_the_dynamic_malloc_threshold():
+    """Dask's nannies set MALLOC_TRIM_THRESHOLD_, which switches off glibc's dynamic mmap threshold
+    (the fits of a task took 10 % more CPU); a dask-local cluster's workers run without it, and with
+    one BLAS thread as Dask sets it."""
+    pytest.importorskip("distributed")
+    import dask
+
+    assert "MALLOC_TRIM_THRESHOLD_" in (dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    with make_executor("dask", 1, "dask-local:1") as ex:
+        out = ex.map(pid_and_environ, ["MALLOC_TRIM_THRESHOLD_"] * MAP_MIN_ITEMS_PER_WORKER)
+        blas = ex.map(pid_and_environ, ["OPENBLAS_NUM_THREADS"] * MAP_MIN_ITEMS_PER_WORKER)
+    assert os.getpid() not in {p for p, _ in out}                    # computed on the worker
+    assert {v for _, v in out} == {None}
+    assert {v for _, v in blas} == {"1"}
