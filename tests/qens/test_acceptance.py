@@ -15,27 +15,17 @@ range (its tau is still fitted and enters the Arrhenius fit with its own error b
 4.7e4-8.8e4, flat background 20 counts; vanadium peak 1e5 counts on a background of 5.
 """
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from structkit.qens import QENSData, Resolution, fit_global, fit_per_q, fit_temperatures, models
+from oracle_loader import load_oracle
 
 
-def _load_oracle():
-    name = "structkit_tests_qens_oracle"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_oracle.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
 
 
-oracle = _load_oracle()
+oracle = load_oracle("qens")
 CFG = oracle.FOCUS
 HWHM_RES = CFG["fwhm_meV"] / 2
 WINDOW = float(CFG["energy"].max())

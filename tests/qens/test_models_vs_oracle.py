@@ -6,27 +6,17 @@ agree to 1e-10; the Mantid numbers are the ``EISFDiffSphere`` usage example of t
 Mantid's ``Fit`` refits to ``A=2,R=0.5``.
 """
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from structkit.qens import models
+from oracle_loader import load_oracle
 
 
-def _load_oracle():
-    name = "structkit_tests_qens_oracle"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_oracle.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
 
 
-oracle = _load_oracle()
+oracle = load_oracle("qens")
 Q = np.concatenate([[1e-7, 1e-3], np.linspace(0.05, 5.0, 45)])
 ATOL = 1e-10
 

@@ -4,28 +4,19 @@ Closed forms and ``scipy.special.voigt_profile`` appear here only to check the o
 routes; the oracle itself never uses them.
 """
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.special import spherical_jn, voigt_profile
 from scipy.stats import norm
+from oracle_loader import load_oracle
 
 
-def _load_oracle():
-    name = "structkit_tests_qens_oracle"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_oracle.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
 
 
-oracle = _load_oracle()
+oracle = load_oracle("qens")
 Q = np.linspace(0.05, 3.0, 40)
 
 

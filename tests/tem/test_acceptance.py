@@ -41,10 +41,7 @@ bound on Dc from the fringe amplitudes, with the Hann window's 4/9 efficiency):
   criterion is the SERIES and REGION tests (which run to 2.7 and 2 Dc, as a Dc measurement must).
 """
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,19 +50,12 @@ from scipy import ndimage
 from structkit.core import ImageStack
 from structkit.core.errors import DataError, StructkitError
 from structkit.tem import analyze_fft, dose_series, find_spots, power_spectrum
+from oracle_loader import load_oracle
 
 
-def _load_oracle():
-    name = "structkit_tests_tem_oracle"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_oracle.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
 
 
-oracle = _load_oracle()
+oracle = load_oracle("tem")
 F = oracle.Fringe
 A = 4.70                                     # Na2NH2BH4 cubic cell (A)
 D_TOL = 0.003                                # issue: d within 0.3 %

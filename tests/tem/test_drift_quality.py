@@ -5,9 +5,6 @@ amorphous support texture (the non-periodic detail a drift measurement needs), s
 4 e/A^2 per frame, a known drift. Each case breaks one thing a real series breaks: a frame from
 another field, no detail but the lattice, a dose per frame too low to see the support, a stage jump.
 """
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,19 +13,12 @@ from structkit.core import ImageStack
 from structkit.core.errors import ConfigError
 from structkit.tem import dose_series
 from structkit.tem.dose import DriftEstimate, estimate_drift
+from oracle_loader import load_oracle
 
 
-def _load_oracle():
-    name = "structkit_tests_tem_oracle"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_oracle.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
 
 
-oracle = _load_oracle()
+oracle = load_oracle("tem")
 F = oracle.Fringe
 PX = 0.6
 FRINGES = (F(d0_angstrom=4.7, angle_deg=15.0, contrast=0.2),

@@ -5,28 +5,19 @@ grid, the Poisson moments) appear here only to check the oracle's quadratures; t
 uses none of them.
 """
 
-import importlib.util
 import math
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.optimize import least_squares
+from oracle_loader import load_oracle
 
 
-def _load_oracle():
-    name = "structkit_tests_tem_oracle"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_oracle.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
 
 
-oracle = _load_oracle()
+oracle = load_oracle("tem")
 F = oracle.Fringe
 
 
