@@ -469,9 +469,17 @@ class DaskExecutor(_Closing):
             # the workers' statistical profiler (a sample every 10 ms) and GIL monitor cost CPU the
             # fits need when workers fill the machine; a local cluster for one run needs neither,
             # nor a dashboard
-            with dask.config.set(_local_dask_config()):
-                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                       silence_logs=logging.ERROR, env={"MPLBACKEND": "Agg"})
+            # the workers inherit this process's environment, where an earlier Dask cluster (Dask's
+            # nannies set their pre-spawn variables in the parent) may have left MALLOC_TRIM_THRESHOLD_
+            inherited = os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+            try:
+                with dask.config.set(_local_dask_config()):
+                    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=logging.ERROR,
+                                           env={"MPLBACKEND": "Agg"})
+            finally:
+                if inherited is not None:
+                    os.environ["MALLOC_TRIM_THRESHOLD_"] = inherited
             client = Client(cluster)
             self.workers = n
             return client, cluster
@@ -549,10 +557,12 @@ _LOCAL_DASK_CONFIG = {"distributed.worker.profile.enabled": False,
 def _local_dask_config() -> dict:
     """:data:`_LOCAL_DASK_CONFIG`, and the workers' environment without ``MALLOC_TRIM_THRESHOLD_``.
 
-    Dask's nannies set it (64 KiB) so that workers hand freed memory back to the system. Setting it
-    at all switches off glibc's dynamic mmap threshold: every array above 128 KiB is then mapped
-    and unmapped afresh, and the fits of a task took 10 % more CPU (thread time 107.8 against
-    97.1 ms for a scipy fit task, the same with 1 GiB). The tasks of a campaign keep little memory.
+    Dask's nannies set it (64 KiB) so that workers hand freed memory back to the system; they set it
+    in their own process's environment too, which the workers of any later cluster inherit, so the
+    cluster is started with it removed from there as well. Setting it at all switches off glibc's
+    dynamic mmap threshold: every array above 128 KiB is then mapped and unmapped afresh, and the
+    fits of a task took 10 % more CPU (thread time 107.8 against 97.1 ms for a scipy fit task, the
+    same with 1 GiB). The tasks of a campaign keep little memory.
     """
     import dask
 

@@ -239,6 +239,15 @@ class _FrameSpectra:
     def image(self, i: int) -> np.ndarray:
         return self.stack.frame(i, dtype=np.float32)
 
+    def read(self, i: int) -> np.ndarray:
+        """Frame ``i`` (float32); its spectrum is kept from this one read while the cache is on."""
+        import scipy.fft as sfft
+
+        img = self.image(i)
+        if self.cache is not None and i not in self.cache:
+            self.cache[i] = sfft.rfft2(img)
+        return img
+
     def __getitem__(self, i: int) -> np.ndarray:
         import scipy.fft as sfft
 
@@ -529,6 +538,8 @@ def _drift_messages(reasons) -> list:
 
 def _measure_drift(stack: ImageStack, reference: int, upsample: int, max_step_px: float,
                    min_significance: float, bin_px: int = 1) -> DriftEstimate:
+    import scipy.fft as sfft
+
     n = stack.n_frames
     ref = int(reference) % n
     if n == 1:
@@ -547,8 +558,7 @@ def _measure_drift(stack: ImageStack, reference: int, upsample: int, max_step_px
     pmean = np.zeros(grid.ring.shape)
     noise = np.zeros(n)
     for i in range(n):
-        spectra[i]
-        f = grid.windowed(spectra.image(i))
+        f = grid.windowed(spectra.read(i))
         pmean += f.real.astype(float) ** 2 + f.imag.astype(float) ** 2
         noise[i] = grid.noise(f)
     pmean /= n
@@ -584,17 +594,15 @@ def _measure_drift(stack: ImageStack, reference: int, upsample: int, max_step_px
     # a frame's rest against the others is its error minus their mean error: moving every frame by
     # (n - 1)/n of it leaves all at the common mean (by the whole of it, two frames would swap errors)
     damp = (n - 1) / n
+    c, s_p, _ = grid.ring_sums(pmean, keep)
     for _ in range(_DRIFT_PASSES):
-        import scipy.fft as sfft
-
-        sum_g = np.zeros_like(spectra[0])
+        sum_g = np.zeros(grid.ring.shape, dtype=np.complex64)
         for i in range(n):
             sum_g += spectra[i] * grid.ramp(pos[i])
         f_all = grid.windowed(sfft.irfft2(sum_g, s=grid.shape))
         del sum_g
         p_all = f_all.real.astype(float) ** 2 + f_all.imag.astype(float) ** 2
         cross = (p_all - n * pmean) / (n * (n - 1))
-        c, s_p, _ = grid.ring_sums(pmean, keep)
         _, s_c, _ = grid.ring_sums(cross, keep)
         ring_noise = np.maximum((s_p - np.maximum(s_c, 0.0)) / np.maximum(c, 1.0), floor)
         shape_n = (ring_noise / nbar)[grid.ring]

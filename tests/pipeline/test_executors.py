@@ -85,7 +85,7 @@ def test_dask_batch_that_kills_a_worker_is_split_and_only_the_culprit_fails(tmp_
 
 
 @pytest.mark.slow
-def test_local_dask_workers_keep_the_dynamic_malloc_threshold():
+def test_local_dask_workers_keep_the_dynamic_malloc_threshold(monkeypatch):
     """Dask's nannies set MALLOC_TRIM_THRESHOLD_, which switches off glibc's dynamic mmap threshold
     (the fits of a task took 10 % more CPU); a dask-local cluster's workers run without it, and with
     one BLAS thread as Dask sets it."""
@@ -93,9 +93,12 @@ def test_local_dask_workers_keep_the_dynamic_malloc_threshold():
     import dask
 
     assert "MALLOC_TRIM_THRESHOLD_" in (dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    # as an earlier cluster in the same process leaves it (the nanny sets it in its parent's environment)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
     with make_executor("dask", 1, "dask-local:1") as ex:
         out = ex.map(pid_and_environ, ["MALLOC_TRIM_THRESHOLD_"] * MAP_MIN_ITEMS_PER_WORKER)
         blas = ex.map(pid_and_environ, ["OPENBLAS_NUM_THREADS"] * MAP_MIN_ITEMS_PER_WORKER)
     assert os.getpid() not in {p for p, _ in out}                    # computed on the worker
     assert {v for _, v in out} == {None}
     assert {v for _, v in blas} == {"1"}
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"              # this process's own is kept
