@@ -13,4 +13,5 @@ def test_example_runs(script, tmp_path, monkeypatch):
     import matplotlib
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", [str(script)])       # as from a shell, not pytest's own arguments
     runpy.run_path(str(script), run_name="__main__")

@@ -1370,7 +1370,8 @@ def dose_series(stack: ImageStack, *, track=(4.5,), angles=None, dose_per_frame=
                                      [(int(round(o.ky)), int(round(o.kx))) for o in states])
             sub = _half_power_box(h, shape, ky0, kx0, half)
             ctx = f"{stack.source or 'stack'}: frame {i}, spot {st.label}"
-            fit = _fit_box(sub, bg, kx_ker, ky_ker, refine, ctx, window=win, shape_yx=shape)
+            fit = _fit_box(sub, bg, kx_ker, ky_ker, refine, ctx, window=win, shape_yx=shape,
+                           min_snr=threshold)
             res["inten"][t, i] = fit.intensity
             res["inten_err"][t, i] = fit.intensity_stderr
             res["snr"][t, i] = fit.snr

@@ -562,11 +562,14 @@ def _radial_background(vals: np.ndarray, radii: np.ndarray, r0: float, box_radii
 
 
 def _fit_box(sub: np.ndarray, background: _Background, kx: _Kernel, ky: _Kernel, kind: str, context: str,
-             start: dict | None = None, systematic: bool = True, window=None, shape_yx=None) -> _BoxFit:
+             start: dict | None = None, systematic: bool = True, window=None, shape_yx=None,
+             min_snr: float | None = None) -> _BoxFit:
     """Sub-pixel centre, intensity and errors of a spot in a (2h+1)² box of power centred on it.
 
     ``background`` is the background power under the box (from the rings of the spectrum around the
-    spot's radius, :func:`_radial_background`), with its error.
+    spot's radius, :func:`_radial_background`), with its error. With ``min_snr``, a box whose
+    brightest 3×3 sum is less significant is not fitted (``ok`` False): its intensity is summed
+    around the box centre (where the spot is expected) instead of around the brightest noise.
     """
     b = sub.shape[0]
     h = b // 2
@@ -581,6 +584,7 @@ def _fit_box(sub: np.ndarray, background: _Background, kx: _Kernel, ky: _Kernel,
     snr = float(_significance(max(sums), mu, kx, ky, peak=float(s2d[h - 1:h + 2, h - 1:h + 2].max())))
     excess = data - base
     ih = min(2, h)                     # the intensity is integrated over the (2·ih + 1)² main lobe
+    nan_cov = np.full((2, 2), np.nan)
 
     def finish(dy, dx, cov, amp_model, message="", ok=True):
         if systematic and shape_yx is not None and ok:
@@ -622,7 +626,9 @@ def _fit_box(sub: np.ndarray, background: _Background, kx: _Kernel, ky: _Kernel,
         sq = np.sqrt(level)
         return np.outer(level, level) * rcorr ** 2 + 2.0 * np.outer(sq * a, sq * a) * rcorr
 
-    nan_cov = np.full((2, 2), np.nan)
+    if min_snr is not None and not snr >= min_snr:
+        return finish(0.0, 0.0, nan_cov, np.zeros_like(data),
+                      f"{context}: below the threshold ({snr:.1f} σ < {min_snr:g} σ)", ok=False)
     if kind == "centroid":
         core = (np.abs(yy) <= 2) & (np.abs(xx) <= 2)
         wgt = np.where(core, excess, 0.0)

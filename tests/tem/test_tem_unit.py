@@ -394,3 +394,24 @@ def test_plots_return_figures(series_stack, series):
     assert all(isinstance(f, Figure) for f in figs)
     for f in figs:
         plt.close(f)
+
+
+def test_faded_frames_are_not_fitted_and_keep_their_intensity_at_the_spot():
+    """Dc = 8 e/A^2 over 40 e/A^2: the spots fade below the 5 sigma threshold halfway. Those boxes are
+    not fitted (their intensity is summed where the spot is expected), the frames are reported as not
+    found, and I(D) still gives Dc within 3 standard errors of the truth."""
+    from structkit.tem.fft import _Background, _fit_box, _kernel
+
+    s = synthetic_stack(shape=(512, 512), n_frames=40, critical_dose_e_per_A2=(8.0, 8.0),
+                        dose_per_frame_e_per_A2=1.0, seed=3)
+    r = dose_series(s, track=(4.7, 4.7), angles=(0.0, 90.0))
+    for t in r.tracks:
+        assert 10 <= t.n_found < 40 and not t.found[-5:].any()
+        assert any("below the noise" in m for m in t.messages)
+        assert np.isfinite(t.intensity).all()
+        assert abs(t.critical_dose_e_per_A2 - 8.0) < 3 * t.critical_dose_stderr_e_per_A2
+    rng = np.random.default_rng(0)
+    noise = rng.exponential(1.0, size=(7, 7))
+    k = _kernel("hann", 512)
+    fit = _fit_box(noise, _Background.constant(1.0, 0.0, noise.size), k, k, "window", "noise box", min_snr=5.0)
+    assert not fit.ok and "below the threshold" in fit.message and np.isfinite(fit.intensity)
