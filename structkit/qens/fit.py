@@ -178,6 +178,11 @@ def _group_result(q, conv, e, y, sig, n, rep, blocks, names_lin, background, bic
         return [vals["elastic"] / s if s > 0 else np.nan]
 
     eisf, eisf_err = rep.propagate_many(eisf_of) if rep.errorbars else (np.array(eisf_of(v)), np.array([np.nan]))
+    held = set(rep.at_bounds)
+    if "elastic" in held or all(f"qe{k + 1}" in held for k in range(n)):
+        # EISF exactly 0 (or 1) with one side of the ratio held at its 0 bound: propagation takes held
+        # amplitudes as exact and would give an error of 0; a one-sided bound has no symmetric error
+        eisf_err = np.array([np.nan])
     mat = blocks(dict(v))[0]
     coef = np.array([v[nm] for nm in names_lin])
     comps = {"elastic": mat[:, 0] * v["elastic"]}
