@@ -175,3 +175,18 @@ def test_cli_qens_fit_and_eisf(tmp_path):
     assert (tmp_path / "eisf_figures").is_dir()
     # no resolution: a clear error, exit status 2
     assert main(["qens", "fit", paths[0], "-o", str(tmp_path / "x.csv")]) == 2
+
+
+def test_eisf_of_one_with_every_quasielastic_line_held_has_no_zero_error():
+    """A purely elastic spectrum (the resolution alone, Poisson-like noise): the Lorentzian's amplitude
+    is held at its 0 bound, EISF = 1 exactly, and its error is NaN, not a propagated 0."""
+    rng = np.random.default_rng(2)                # a draw where the line's best amplitude is at the bound
+    e = np.linspace(-1.0, 1.0, 161)
+    res = Resolution.gaussian(0.1)
+    clean = 1000.0 * res.convolver(0, e).delta() + 5.0
+    s = clean + rng.normal(0.0, 1.0, e.size) * np.sqrt(clean)
+    s = np.where(np.abs(e) > 0.3, clean, s)     # wings noise-free: nothing for a broad line to fit
+    data = QENSData(q=np.array([1.0]), energy=(e,), s=(s,), ds=(np.sqrt(clean),), sample="elastic")
+    g = fit_per_q(data, res, n_lorentzians=1, background="flat").groups[0]
+    assert g.amplitudes[1] == 0.0 and "qe1" in g.report.at_bounds
+    assert g.eisf == 1.0 and np.isnan(g.eisf_stderr)
