@@ -176,7 +176,6 @@ class _DriftGrid:
         self.n_rings = int(self.ring.max()) + 1
         self.high = self.ring > min(ny, nx) // 4                # beyond half the Nyquist frequency
         self.dist = np.hypot((np.fft.fftfreq(ny) * ny)[:, None], (np.fft.fftfreq(nx) * nx)[None, :])
-        self.sub = (slice(None, None, max(1, ny // 128)), slice(None, None, max(1, nx // 128)))
 
     def ramp(self, d) -> np.ndarray:
         return np.exp(2j * np.pi * (self.ky * float(d[0]) + self.kx * float(d[1]))).astype(np.complex64)
@@ -347,7 +346,7 @@ def _is_lattice_translation(gvec: np.ndarray, t) -> bool:
 
 
 class _Peak:
-    __slots__ = ("shift", "z", "z_global", "global_offset", "z_second", "second_offset", "stderr", "width")
+    __slots__ = ("shift", "z", "z_global", "global_offset", "z_second", "second_offset", "stderr")
 
 
 def _drift_peak(grid: _DriftGrid, rw: np.ndarray, var: np.ndarray, w: np.ndarray, radius, upsample: int) -> _Peak:
@@ -368,7 +367,7 @@ def _drift_peak(grid: _DriftGrid, rw: np.ndarray, var: np.ndarray, w: np.ndarray
     model = float(np.sum(grid.herm * w * w * var))
     if not np.any(w > 0) or not model > 0:
         p.shift, p.z, p.z_global, p.global_offset = np.zeros(2), 0.0, 0.0, (0, 0)
-        p.z_second, p.second_offset, p.stderr, p.width = 0.0, None, np.full(2, np.inf), np.nan
+        p.z_second, p.second_offset, p.stderr = 0.0, None, np.full(2, np.inf)
         return p
     cc = sfft.irfft2(rw, s=grid.shape)
 
@@ -418,7 +417,6 @@ def _drift_peak(grid: _DriftGrid, rw: np.ndarray, var: np.ndarray, w: np.ndarray
     p.z_global = float(cc[ig]) / sigma
     p.global_offset = signed(*ig)
     p.stderr = np.array(se)
-    p.width = width
     return p
 
 
@@ -492,7 +490,7 @@ class DriftEstimate(SummaryRepr):
     @property
     def usable(self) -> bool:
         """At least two frames, and a quarter of them, are reliable."""
-        return self.n_reliable >= max(2, math.ceil(self.n_frames / 4))
+        return _usable(self.n_reliable, self.n_frames)
 
     @property
     def unreliable_frames(self) -> tuple:
@@ -517,6 +515,10 @@ class DriftEstimate(SummaryRepr):
                  f"{np.median(np.max(self.stderr_px, axis=1)):.2g} px"]
         lines += [f"  note: {m}" for m in self.messages]
         return "\n".join(lines)
+
+
+def _usable(n_reliable: int, n_frames: int) -> bool:
+    return n_reliable >= max(2, math.ceil(n_frames / 4))
 
 
 def _drift_messages(reasons) -> list:
@@ -618,11 +620,11 @@ def _measure_drift(stack: ImageStack, reference: int, upsample: int, max_step_px
         pos = new
         if change < 0.02:
             break
-    if fb > 1:
+    if fb > 1:                                      # what _drift_quality reads, in the frames' own pixels
         pos = pos * fb
         gvec = gvec / fb
         for p in peaks:
-            p.shift, p.stderr, p.width = p.shift * fb, p.stderr * fb, p.width * fb
+            p.stderr = p.stderr * fb
             p.global_offset = tuple(v * fb for v in p.global_offset)
             if p.second_offset is not None:
                 p.second_offset = tuple(v * fb for v in p.second_offset)
@@ -718,7 +720,7 @@ def _drift_quality(pos, peaks, ref, gvec, has_signal, has_lattice, max_step_px, 
                         f"position interpolated from the reliable frames")
     stderr = np.sqrt(se ** 2 + se_ref ** 2)
     stderr[ref] = se_ref
-    if good.size < max(2, math.ceil(n / 4)):                      # DriftEstimate.usable
+    if not _usable(good.size, n):
         messages.append(f"the drift could not be measured: only {good.size} of {n} frames are reliable")
     return DriftEstimate(shift_px=_ro(pos - origin), stderr_px=_ro(stderr), significance=_ro(z),
                          reliable=_ro(ok, bool), ambiguous=_ro(ambiguous, bool), reasons=tuple(reasons),
@@ -1266,7 +1268,7 @@ def dose_series(stack: ImageStack, *, track=(4.5,), angles=None, dose_per_frame=
     src = stack.source or None
     if stack.n_frames < 2:
         raise DataError("a dose series needs at least 2 frames; this stack has 1 (for one image: analyze_fft, "
-                        "or structkit tem fft)", path=src)
+                        "structkit tem fft, or mode = \"fft\" in a campaign)", path=src)
     win = _check_window(window)
     if refine not in REFINE_METHODS:
         raise ConfigError(f"refine must be one of {REFINE_METHODS}, got {refine!r}")
