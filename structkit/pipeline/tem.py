@@ -136,6 +136,13 @@ def _number(value, label, where, **kw):
         raise ConfigError(exc.message.strip()) from None
 
 
+def _bool(settings, key, lab, where, default) -> bool:
+    try:
+        return bool_setting({lab[key]: settings.get(key, default)}, lab[key], where, default)
+    except ConfigError as exc:
+        raise ConfigError(exc.message.strip()) from None
+
+
 def _numbers(value, label, where, example, **kw) -> list[float]:
     """A number or a non-empty list of numbers, as a list."""
     items = list(value) if isinstance(value, (list, tuple)) else [value]
@@ -193,10 +200,7 @@ def tem_settings(settings: Mapping, *, where: str, option_names: bool = False) -
         _fft_settings(s, out, lab, where)
     else:
         _series_settings(s, out, lab, where)
-    try:
-        out["figures"] = bool_setting({lab["figures"]: s.get("figures", True)}, lab["figures"], where, True)
-    except ConfigError as exc:
-        raise ConfigError(exc.message.strip()) from None
+    out["figures"] = _bool(s, "figures", lab, where, True)
     if s.get("sample") is not None:
         out["sample"] = str(s["sample"])
     return out
@@ -224,11 +228,7 @@ def _fft_settings(s, out, lab, where) -> None:
     if out["d_min"] is not None and out["d_max"] is not None and not out["d_min"] < out["d_max"]:
         raise _clean(where, lab["d_max"], f"must be larger than {lab['d_min']} ({out['d_min']:g} Å), "
                                           f"got {out['d_max']:g}")
-    sum_frames = s.get("sum_frames", False)
-    try:
-        sum_frames = bool_setting({lab["sum_frames"]: sum_frames}, lab["sum_frames"], where, False)
-    except ConfigError as exc:
-        raise ConfigError(exc.message.strip()) from None
+    sum_frames = _bool(s, "sum_frames", lab, where, False)
     if sum_frames and s.get("frame") is not None:
         raise _clean(where, lab["frame"], f"the FFT is of one frame or of the sum of all ({lab['sum_frames']}), "
                                           "not both")
@@ -259,11 +259,7 @@ def _series_settings(s, out, lab, where) -> None:
                                            f"got {len(d0)}")
     out["d0"] = d0
     out["bin"] = 1 if s.get("bin") is None else _number(s["bin"], lab["bin"], where, integer=True, lo=1)
-    try:
-        out["drift_correct"] = bool_setting({lab["drift_correct"]: s.get("drift_correct", True)},
-                                            lab["drift_correct"], where, True)
-    except ConfigError as exc:
-        raise ConfigError(exc.message.strip()) from None
+    out["drift_correct"] = _bool(s, "drift_correct", lab, where, True)
 
 
 def tem_read_kws(settings: Mapping) -> dict:
@@ -320,9 +316,6 @@ def analyze_tem(stack, settings: Mapping):
             raise DataError(f"frame {frame} does not exist: the file holds {stack.n_frames} frame(s) "
                             f"(frames count from 0)", path=stack.source or None)
         return analyze_fft(stack, frame=frame, **tem_fft_kws(settings))
-    if stack.n_frames < 2:
-        raise DataError("a dose series needs at least 2 frames; this file holds one image (its FFT: "
-                        "structkit tem fft, or mode = \"fft\")", path=stack.source or None)
     return dose_series(stack, **tem_series_kws(settings))
 
 
@@ -457,8 +450,9 @@ class TemAdapter(TechniqueAdapter):
         r = analyze_tem(stack, settings)
         rows = result_rows(r, frames_summed=stack.n_frames if settings.get("sum_frames") else 1)
         msgs = []
-        if _is_series(r):
-            msgs = [f"{path.name}: {t.label}: {m}" for t in r.tracks for m in t.messages]
+        if _is_series(r):                  # the series' own notes (drift) once, not again under every track
+            msgs = [f"{path.name}: {m}" for m in r.messages]
+            msgs += [f"{path.name}: {t.label}: {m}" for t in r.tracks for m in t.messages if m not in r.messages]
         figs = tem_figures(r, stack, figure_dir, slug(path.stem)) if settings.get("figures", True) else []
         return TaskResult(rows=rows, descriptors=r.descriptors(), figures=figs, messages=msgs)
 
